@@ -1,0 +1,65 @@
+# Aksio backend. The two commands a newcomer needs: `make run` and `make test`.
+# Both install what is missing first (idempotent), so a fresh clone needs nothing else
+# than Python 3.11, Node 20 and Java 17.
+
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8080
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit lint format package openapi bench \
+        firestore-emulator conformance clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'aksio-dev.pth').write_text('$(CURDIR)/lib\n')"
+	@touch $@
+
+install: $(STAMP) ## install Python deps into .venv, node deps and the tasks emulator (idempotent)
+	@bash local/install.sh
+
+run: install ## start the whole local stack and the gateway on http://127.0.0.1:8000 (Ctrl-C stops it)
+	$(PY) local/stack.py run
+
+test: install lint ## lint, start the local stack, run every test, stop the stack
+	$(PY) local/stack.py exec -- $(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## the tests that need no running peer (fast)
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+package: $(STAMP) ## build each function's deployable source into build/<function>/
+	$(PY) local/package.py
+
+openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
+	@$(PY) -m aksio.openapi
+
+bench: install package ## print benchmark figures (cold imports, Firestore emulator latencies)
+	$(PY) bench/cold_import.py
+	$(PY) bench/firestore_emulator.py
+
+firestore-emulator: $(STAMP) ## run the Firestore emulator in the foreground (PORT=8080 [DATA=path])
+	PYTHONPATH=local $(PY) -m firestore_emulator --host 127.0.0.1 --port $(PORT) $(if $(DATA),--data $(DATA))
+
+conformance: $(STAMP) ## run Google's Firestore system suite (2.34.1) against the emulator
+	bash local/conformance.sh
+
+clean: ## remove build output and local data (not the virtualenvs)
+	rm -rf build .local/logs .local/*.sqlite .pytest_cache .mypy_cache .ruff_cache

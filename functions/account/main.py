@@ -1,0 +1,13 @@
+"""account: the signed-in user's profile and study settings.
+
+GET /account, PATCH /account {displayName?, settings?}, GET /account/settings.
+"""
+
+import functions_framework
+
+from aksio.endpoints.account import api
+
+
+@functions_framework.http
+def account(request):
+    return api(request)

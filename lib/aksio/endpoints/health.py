@@ -1,0 +1,48 @@
+"""health: liveness plus a cheap dependency check (one Firestore document read)."""
+
+from __future__ import annotations
+
+import time
+
+from aksio import log
+from aksio.http import Api, Ctx, Result
+from aksio.schema import ApiModel
+
+api = Api("health", summary="Liveness with dependency checks", auth=False)
+_log = log.get_logger("aksio.health")
+
+# A document that never exists: reading it proves Firestore answers (billed as one read).
+PROBE_PATH = ("_aksio", "health")
+PROBE_TIMEOUT_S = 3.0
+
+
+class Check(ApiModel):
+    ok: bool
+    latency_ms: float
+
+
+class Health(ApiModel):
+    status: str  # "ok" | "degraded"
+    checks: dict[str, Check]
+
+
+def firestore_check() -> Check:
+    from aksio.clients import firestore_client
+
+    started = time.perf_counter()
+    try:
+        firestore_client().collection(PROBE_PATH[0]).document(PROBE_PATH[1]).get(timeout=PROBE_TIMEOUT_S, retry=None)
+        ok = True
+    except Exception as exc:  # any failure means "not healthy"; the type is logged, not the detail
+        _log.warning("firestore check failed: %s", type(exc).__name__)
+        ok = False
+    return Check(ok=ok, latency_ms=round((time.perf_counter() - started) * 1000, 1))
+
+
+@api.get("/", response=Health, errors=(503,))
+def health(ctx: Ctx) -> Result:
+    """Liveness and a Firestore round trip; 503 when a dependency fails."""
+    checks = {"firestore": firestore_check()}
+    healthy = all(c.ok for c in checks.values())
+    body = Health(status="ok" if healthy else "degraded", checks=checks)
+    return Result(body, status=200 if healthy else 503, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,328 @@
+"""The HTTP edge every HTTPS function shares.
+
+A function declares an :class:`Api` (its routes, each with optional pydantic models
+for the JSON body, the query string and the response) and its ``main.py`` hands every
+request to it::
+
+    api = Api("decks")
+
+    @api.post("/", body=NewDeck, response=Deck, status=201)
+    def create(ctx: Ctx) -> Deck: ...
+
+    @functions_framework.http
+    def decks(request):
+        return api(request)
+
+``Api`` does, in order: request id and log context, CORS (allow-list), size limit (413),
+routing (404, 405 with ``Allow``), Firebase authentication (401), content type (415),
+JSON and validation (400 with the offending fields), the handler, rendering, and one
+error shape for everything (500 without internals). The same declarations generate the
+OpenAPI document (:mod:`aksio.openapi`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import MethodNotAllowed as _WzMethodNotAllowed
+from werkzeug.exceptions import NotFound as _WzNotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Response
+
+from aksio import errors, log
+from aksio.config import get_config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Request
+    from pydantic import BaseModel
+
+    from aksio.auth import Caller
+
+_log = log.get_logger("aksio.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+Handler = Callable[["Ctx"], Any]
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: the request, its id, path parameters, caller, parsed input."""
+
+    request: Request
+    request_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    caller: Caller | None = None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def uid(self) -> str:
+        if self.caller is None:  # pragma: no cover - a route without auth asked for a uid
+            raise errors.Unauthenticated()
+        return self.caller.uid
+
+
+@dataclass
+class Result:
+    """A handler's answer when it needs a status or headers other than the route's."""
+
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str
+    handler: Handler
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    auth: bool
+    check_revoked: bool
+    summary: str
+    errors: tuple[int, ...]
+
+
+class Api:
+    """The routes of one HTTPS function, and the request pipeline around them."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        summary: str = "",
+        auth: bool = True,
+        check_revoked: bool = False,
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.auth = auth
+        self.check_revoked = check_revoked
+        self.routes: list[Route] = []
+        self._map = Map(strict_slashes=False, merge_slashes=True)
+
+    # -- declaring routes -------------------------------------------------------------
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        auth: bool | None = None,
+        check_revoked: bool | None = None,
+        summary: str = "",
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            route = Route(
+                path=path,
+                method=method.upper(),
+                handler=handler,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                auth=self.auth if auth is None else auth,
+                check_revoked=self.check_revoked if check_revoked is None else check_revoked,
+                summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
+                errors=errors,
+            )
+            self.routes.append(route)
+            self._map.add(Rule(path, methods=[route.method], endpoint=route))
+            return handler
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, "GET", **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, "POST", **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, "PUT", **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, "PATCH", **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route(path, "DELETE", **kw)
+
+    # -- serving ------------------------------------------------------------------------
+
+    def __call__(self, request: Request) -> Response:
+        started = time.perf_counter()
+        cfg = get_config()
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        log.set_context(request_id, request.headers.get("X-Cloud-Trace-Context"), cfg.project)
+        origin = request.headers.get("Origin")
+        cors = _cors_headers(origin, cfg.cors_origins)
+        route: Route | None = None
+        try:
+            if request.method == "OPTIONS" and origin:
+                response = self._preflight(request, cors)
+            else:
+                route, params = self._match(request)
+                response = self._dispatch(request, request_id, route, params)
+        except errors.ApiError as exc:
+            response = _error_response(exc, request_id)
+        except Exception:
+            _log.exception("unhandled error", extra={"function": self.name})
+            response = _error_response(errors.Internal(), request_id)
+        response.headers["X-Request-Id"] = request_id
+        response.headers.update(cors)
+        _log.info(
+            "%s %s %s",
+            request.method,
+            route.path if route else "-",
+            response.status_code,
+            extra={
+                "function": self.name,
+                "status": response.status_code,
+                "latencyMs": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+    def _local_path(self, request: Request) -> str:
+        # Behind the gateway the function's own prefix is already gone; on a Cloud Run URL
+        # it may still be there. Either way the routes are relative to the function.
+        path = request.path or "/"
+        prefix = f"/{self.name}"
+        if path == prefix or path.startswith(prefix + "/"):
+            path = path[len(prefix) :] or "/"
+        return path
+
+    def _match(self, request: Request) -> tuple[Route, dict[str, Any]]:
+        adapter = self._map.bind("aksio", "/")
+        try:
+            endpoint, params = adapter.match(self._local_path(request), method=request.method)
+        except _WzNotFound:
+            raise errors.NotFound(f"No such route: {request.method} {request.path}") from None
+        except _WzMethodNotAllowed as exc:
+            allowed = sorted(set(exc.valid_methods or ()) | {"OPTIONS"})
+            raise errors.MethodNotAllowed(
+                f"{request.method} is not allowed here; use {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            ) from None
+        assert isinstance(endpoint, Route)
+        return endpoint, dict(params)
+
+    def _preflight(self, request: Request, cors: dict[str, str]) -> Response:
+        if not cors:
+            raise errors.PermissionDenied("This origin may not call the API.", code="cors_origin_denied")
+        headers = dict(cors)
+        headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+        headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Request-Id"
+        headers["Access-Control-Max-Age"] = "3600"
+        return Response(status=204, headers=headers)
+
+    def _dispatch(self, request: Request, request_id: str, route: Route, params: dict[str, Any]) -> Response:
+        ctx = Ctx(request=request, request_id=request_id, params=params)
+        max_bytes = get_config().max_body_bytes
+        if request.content_length is not None and request.content_length > max_bytes:
+            raise errors.PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+        if route.auth:
+            from aksio.auth import verify
+
+            ctx.caller = verify(request.headers.get("Authorization"), check_revoked=route.check_revoked)
+        if route.body is not None:
+            ctx.body = _parse_body(request, route.body, max_bytes)
+        if route.query is not None:
+            ctx.query = _validate(route.query, _query_dict(request), where="query")
+        result = route.handler(ctx)
+        return _render(result, route.status)
+
+
+def _cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
+    if not origin or not (origin in allowed or "*" in allowed):
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": "X-Request-Id"}
+
+
+def _query_dict(request: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        out[key] = values if len(values) > 1 else values[0]
+    return out
+
+
+def _parse_body(request: Request, model: type[BaseModel], max_bytes: int) -> BaseModel:
+    if request.mimetype != "application/json":
+        raise errors.UnsupportedMediaType(
+            f"Send the body as application/json (got {request.mimetype or 'no content type'})."
+        )
+    raw = request.stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise errors.PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise errors.BadRequest(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+    if data is None:
+        raise errors.BadRequest("A JSON body is required.", code="invalid_json")
+    return _validate(model, data, where="body")
+
+
+def _validate(model: type[BaseModel], data: Any, *, where: str) -> BaseModel:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or where,
+                "in": where,
+                "message": err["msg"],
+                "type": err["type"],
+            }
+            for err in exc.errors(include_url=False, include_input=False)
+        ]
+        fields = ", ".join(sorted({d["field"] for d in details}))
+        raise errors.BadRequest(f"Invalid {where}: {fields}.", details=details) from None
+
+
+def _dump(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    return value
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    payload = json.dumps(_dump(body), separators=(",", ":"), ensure_ascii=False, default=str)
+    return Response(payload, status=status, headers=headers, mimetype="application/json")
+
+
+def _render(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Result):
+        return json_response(result.body, result.status, result.headers)
+    if result is None and status == 204:
+        return Response(status=204)
+    return json_response(result, status)
+
+
+def _error_response(exc: errors.ApiError, request_id: str) -> Response:
+    if exc.status >= 500:
+        _log.error("request failed: %s", exc.code, extra={"status": exc.status})
+    return json_response(exc.body(request_id), exc.status, exc.headers)

@@ -1,0 +1,167 @@
+"""The OpenAPI 3.1 document of every HTTPS function, built from the same route and
+pydantic declarations that serve the requests (so it cannot drift from the code).
+
+Functions are found in ``functions/functions.json``; a function ``foo-bar`` with an
+HTTP API declares it as ``aksio.endpoints.foo_bar.api``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aksio import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pydantic import BaseModel
+
+    from aksio.http import Api, Route
+
+_PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+_REF = "#/components/schemas/{model}"
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No content",
+    400: "Invalid input (the offending fields are in error.details)",
+    401: "Missing, malformed, expired or revoked ID token",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Body is not application/json",
+    429: "Quota or rate limit exceeded",
+    500: "Internal error",
+    503: "A dependency is unavailable",
+}
+
+
+def manifest(root: Path) -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = json.loads((root / "functions" / "functions.json").read_text())
+    return data
+
+
+def function_apis(root: Path) -> list[Api]:
+    apis = []
+    for name in manifest(root):
+        try:
+            module = importlib.import_module(f"aksio.endpoints.{name.replace('-', '_')}")
+        except ModuleNotFoundError:
+            continue
+        api = getattr(module, "api", None)
+        if api is not None:
+            apis.append(api)
+    return apis
+
+
+class _Schemas:
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+
+    def ref(self, model: type[BaseModel], mode: str = "validation") -> dict[str, Any]:
+        schema = model.model_json_schema(by_alias=True, ref_template=_REF, mode=mode)  # type: ignore[arg-type]
+        self.components.update(schema.pop("$defs", {}))
+        self.components[model.__name__] = schema
+        return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _path(api: Api, route: Route) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for m in _PARAM.finditer(route.path):
+        kind = {"int": "integer", "float": "number"}.get(m.group("conv") or "", "string")
+        params.append({"name": m.group("name"), "in": "path", "required": True, "schema": {"type": kind}})
+    local = _PARAM.sub(lambda m: "{" + m.group("name") + "}", route.path).rstrip("/")
+    return f"/{api.name}{local}", params
+
+
+def _query_params(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True, ref_template=_REF)
+    schemas.components.update(schema.pop("$defs", {}))
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict[str, Any]:
+    from aksio.schema import ErrorResponse
+
+    schemas = _Schemas()
+    error_ref = schemas.ref(ErrorResponse, "serialization")
+    paths: dict[str, dict[str, Any]] = {}
+    for api in apis:
+        for route in api.routes:
+            path, params = _path(api, route)
+            op: dict[str, Any] = {
+                "operationId": f"{api.name}.{route.handler.__name__}",
+                "summary": route.summary,
+                "tags": [api.name],
+            }
+            if route.query is not None:
+                params += _query_params(route.query, schemas)
+            if params:
+                op["parameters"] = params
+            if route.body is not None:
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {"application/json": {"schema": schemas.ref(route.body)}},
+                }
+            ok: dict[str, Any] = {"description": _STATUS_TEXT.get(route.status, "OK")}
+            if route.response is not None:
+                ok["content"] = {"application/json": {"schema": schemas.ref(route.response, "serialization")}}
+            responses: dict[str, Any] = {str(route.status): ok}
+            statuses = set(route.errors) | {404, 405, 500}
+            if route.auth:
+                statuses.add(401)
+                op["security"] = [{"firebaseIdToken": []}]
+            if route.body is not None:
+                statuses |= {400, 413, 415}
+            if route.query is not None:
+                statuses.add(400)
+            for status in sorted(statuses):
+                responses[str(status)] = {
+                    "description": _STATUS_TEXT.get(status, "Error"),
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+            op["responses"] = responses
+            paths.setdefault(path or "/", {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Aksio API",
+            "version": __version__,
+            "description": "HTTPS functions of the Aksio backend. Errors share one shape; "
+            "every response carries X-Request-Id.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas.components,
+            "securitySchemes": {
+                "firebaseIdToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Firebase Auth ID token",
+                }
+            },
+        },
+    }
+
+
+def main() -> None:  # pragma: no cover - CLI
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    json.dump(build(function_apis(root)), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

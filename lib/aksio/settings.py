@@ -1,0 +1,113 @@
+"""A user's study settings: what they are, their defaults, and how a change applies.
+
+Defaults are Anki's where Anki has one (20 new cards and 200 reviews a day, the next day
+starting at 4 am, leeches at 8 lapses tagged, not suspended, learning steps 1m 10m,
+relearning 10m) and FSRS's otherwise (desired retention 0.9, maximum interval 36500 days).
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import Field, field_validator
+
+from aksio.schema import ApiModel, RequestModel
+
+StepMinutes = Annotated[float, Field(gt=0, le=60 * 24 * 30)]
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _zones():
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+@cache
+def _zones() -> set[str]:
+    return available_timezones()
+
+
+class Settings(ApiModel):
+    timezone: str = "UTC"
+    reminder_hour: Annotated[int, Field(ge=0, le=23)] | None = 18
+    day_starts_at_hour: Annotated[int, Field(ge=0, le=23)] = 4
+    new_cards_per_day: Annotated[int, Field(ge=0, le=9999)] = 20
+    reviews_per_day: Annotated[int, Field(ge=0, le=99999)] = 200
+    desired_retention: Annotated[float, Field(ge=0.70, le=0.97)] = 0.9
+    learning_steps_minutes: Annotated[list[StepMinutes], Field(max_length=10)] = Field(
+        default_factory=lambda: [1.0, 10.0]
+    )
+    relearning_steps_minutes: Annotated[list[StepMinutes], Field(max_length=10)] = Field(default_factory=lambda: [10.0])
+    maximum_interval_days: Annotated[int, Field(ge=1, le=36500)] = 36500
+    leech_threshold: Annotated[int, Field(ge=1, le=99)] = 8
+    leech_action: Literal["tag", "suspend"] = "tag"
+    bury_new_siblings: bool = False
+    bury_review_siblings: bool = False
+    draft_generated_cards: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    def to_stored(self) -> dict[str, object]:
+        """The map kept in Firestore (camelCase, like the API)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class SettingsPatch(RequestModel):
+    """A partial change of settings: only the fields sent change."""
+
+    timezone: str | None = None
+    reminder_hour: Annotated[int, Field(ge=0, le=23)] | None = None
+    day_starts_at_hour: Annotated[int, Field(ge=0, le=23)] | None = None
+    new_cards_per_day: Annotated[int, Field(ge=0, le=9999)] | None = None
+    reviews_per_day: Annotated[int, Field(ge=0, le=99999)] | None = None
+    desired_retention: Annotated[float, Field(ge=0.70, le=0.97)] | None = None
+    learning_steps_minutes: Annotated[list[StepMinutes], Field(max_length=10)] | None = None
+    relearning_steps_minutes: Annotated[list[StepMinutes], Field(max_length=10)] | None = None
+    maximum_interval_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    leech_threshold: Annotated[int, Field(ge=1, le=99)] | None = None
+    leech_action: Literal["tag", "suspend"] | None = None
+    bury_new_siblings: bool | None = None
+    bury_review_siblings: bool | None = None
+    draft_generated_cards: bool | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
+
+    def changes(self) -> dict[str, object]:
+        """The fields the client sent, by Python name (``reminderHour: null`` included)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def apply(current: Settings, patch: SettingsPatch) -> Settings:
+    """The settings after ``patch``; validated as a whole."""
+    merged = current.model_dump(by_alias=False) | patch.changes()
+    return Settings.model_validate(merged)
+
+
+def from_stored(data: dict[str, object] | None) -> Settings:
+    """Settings from a stored (camelCase) map; missing or invalid values take their defaults."""
+    defaults = Settings()
+    if not data:
+        return defaults
+    values = defaults.model_dump(by_alias=False)
+    for name, info in Settings.model_fields.items():
+        key = info.alias or name
+        if key in data:
+            candidate = values | {name: data[key]}
+            try:
+                Settings.model_validate(candidate)
+            except ValueError:
+                continue
+            values = candidate
+    return Settings.model_validate(values)

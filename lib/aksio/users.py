@@ -1,0 +1,82 @@
+"""The user's profile document ``users/{uid}``: profile fields, settings, plan.
+
+Reads never create the document; the first change does (in a transaction, so two
+concurrent changes of different settings both land).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
+
+from aksio import settings as settings_mod
+from aksio.schema import ApiModel, RequestModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
+    from aksio.auth import Caller
+
+
+class Profile(ApiModel):
+    uid: str
+    email: str | None = None
+    display_name: str | None = None
+    plan: str = "free"
+    settings: settings_mod.Settings
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class ProfilePatch(RequestModel):
+    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    settings: settings_mod.SettingsPatch | None = None
+
+
+def user_ref(db: Client, uid: str) -> Any:
+    return db.collection("users").document(uid)
+
+
+def _profile(caller: Caller, data: dict[str, Any] | None) -> Profile:
+    data = data or {}
+    return Profile(
+        uid=caller.uid,
+        email=caller.email,
+        display_name=data.get("displayName"),
+        plan=str(data.get("plan") or caller.plan),
+        settings=settings_mod.from_stored(data.get("settings")),
+        created_at=data.get("createdAt"),
+        updated_at=data.get("updatedAt"),
+    )
+
+
+def get_profile(db: Client, caller: Caller) -> Profile:
+    snap = user_ref(db, caller.uid).get()
+    return _profile(caller, snap.to_dict() if snap.exists else None)
+
+
+def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Profile:
+    """Apply ``patch`` atomically and return the new profile. Sending it twice is harmless."""
+    from google.cloud import firestore
+
+    ref = user_ref(db, caller.uid)
+
+    @firestore.transactional
+    def change(tx: firestore.Transaction) -> dict[str, Any]:
+        snap = ref.get(transaction=tx)
+        data = snap.to_dict() if snap.exists else {}
+        current = settings_mod.from_stored(data.get("settings"))
+        update: dict[str, Any] = {"updatedAt": firestore.SERVER_TIMESTAMP}
+        if not snap.exists:
+            update["createdAt"] = firestore.SERVER_TIMESTAMP
+        if "display_name" in patch.model_fields_set:
+            update["displayName"] = patch.display_name
+        if patch.settings is not None:
+            update["settings"] = settings_mod.apply(current, patch.settings).to_stored()
+        tx.set(ref, update, merge=True)
+        return data
+
+    change(db.transaction())
+    return get_profile(db, caller)

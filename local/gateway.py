@@ -1,0 +1,80 @@
+"""The local gateway: every function of ``functions/`` served in one process.
+
+``http://127.0.0.1:8000/<function-name>/...`` reaches that function exactly as Cloud
+Functions would: each is built by functions-framework's own ``create_app`` from its
+``main.py`` (HTTP and CloudEvent functions alike), then mounted under its name.
+``/openapi.json`` serves the API document; ``/`` lists the functions.
+
+Run: ``.venv/bin/python local/gateway.py [--host 127.0.0.1] [--port 8000]``
+(the stack starts it; ``lib/`` must be importable, the script arranges that itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lib"))
+
+SIGNATURES = {"http": "http", "tasks": "http", "scheduler": "http", "storage_finalized": "cloudevent"}
+
+
+def build_app():  # type: ignore[no-untyped-def]
+    import functions_framework
+    from werkzeug.wrappers import Request, Response
+
+    from aksio import openapi
+
+    manifest = openapi.manifest(ROOT)
+    mounts = {}
+    for name, spec in manifest.items():
+        source = ROOT / "functions" / name / "main.py"
+        mounts[f"/{name}"] = functions_framework.create_app(
+            target=name.replace("-", "_"),
+            source=str(source),
+            signature_type=SIGNATURES[spec["trigger"]],
+        )
+    document = json.dumps(openapi.build(openapi.function_apis(ROOT)), indent=2)
+    index = json.dumps({"functions": {n: f"/{n}" for n in manifest}, "openapi": "/openapi.json"}, indent=2)
+
+    @Request.application  # type: ignore[arg-type]
+    def root(request: Request) -> Response:
+        if request.path == "/openapi.json":
+            return Response(document, mimetype="application/json")
+        if request.path == "/":
+            return Response(index, mimetype="application/json")
+        body = {"error": {"code": "not_found", "message": f"No function serves {request.path}"}}
+        return Response(json.dumps(body), status=404, mimetype="application/json")
+
+    def dispatch(environ, start_response):  # type: ignore[no-untyped-def]
+        # Like Cloud Functions: /<name>/rest reaches function <name> with path /rest
+        # (and /<name> with path /), with no redirect in between.
+        path = environ.get("PATH_INFO", "") or "/"
+        head, _, rest = path[1:].partition("/")
+        app = mounts.get(f"/{head}")
+        if app is None:
+            return root(environ, start_response)
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"/{head}"
+        environ["PATH_INFO"] = "/" + rest
+        return app(environ, start_response)
+
+    return dispatch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    from werkzeug.serving import run_simple
+
+    app = build_app()
+    print(f"gateway listening on http://{args.host}:{args.port}", flush=True)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()
