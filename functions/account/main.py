@@ -1,6 +1,7 @@
 """account: the signed-in user's profile and study settings.
 
-GET /account, PATCH /account {displayName?, settings?}, GET /account/settings.
+GET /account, PATCH /account {displayName?, settings?},
+GET /account/settings, PATCH /account/settings {timezone?, newCardsPerDay?, ...}.
 """
 
 import functions_framework

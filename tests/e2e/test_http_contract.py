@@ -105,6 +105,11 @@ def test_account_defaults_then_patch_and_read_back(gateway_url: str, user: User)
         assert body["settings"]["reviewsPerDay"] == 200
     settings = requests.get(f"{gateway_url}/account/settings", headers=user.headers, timeout=10).json()
     assert settings["timezone"] == "Europe/Oslo"
+    changed = requests.patch(
+        f"{gateway_url}/account/settings", json={"desiredRetention": 0.85}, headers=user.headers, timeout=10
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["desiredRetention"], changed.json()["newCardsPerDay"]) == (0.85, 35)
 
 
 def test_bad_bodies_get_clear_errors_and_change_nothing(gateway_url: str, user: User) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx
-from aksio.settings import Settings
+from aksio.settings import Settings, SettingsPatch
 from aksio.users import Profile, ProfilePatch, get_profile, update_profile
 
 api = Api("account", summary="Profile and settings of the signed-in user", check_revoked=True)
@@ -33,3 +33,10 @@ def read_settings(ctx: Ctx) -> Settings:
     """Just the study settings."""
     assert ctx.caller is not None
     return get_profile(firestore_client(), ctx.caller).settings
+
+
+@api.patch("/settings", body=SettingsPatch, response=Settings, errors=(400, 413, 415))
+def patch_settings(ctx: Ctx) -> Settings:
+    """Change some study settings; fields not sent keep their value."""
+    assert ctx.caller is not None
+    return update_profile(firestore_client(), ctx.caller, ProfilePatch(settings=ctx.body)).settings
