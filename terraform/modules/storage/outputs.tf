@@ -1,0 +1,10 @@
+output "bucket_name" {
+  description = "Name of the upload bucket, available once the runtime account may write to it."
+  value       = google_storage_bucket.uploads.name
+  depends_on  = [google_storage_bucket_iam_member.runtime_object_admin]
+}
+
+output "bucket_url" {
+  description = "gs:// URL of the upload bucket."
+  value       = google_storage_bucket.uploads.url
+}

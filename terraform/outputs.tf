@@ -1,0 +1,39 @@
+output "function_urls" {
+  description = "URL of each function, https://REGION-PROJECT.cloudfunctions.net/NAME (the API base of the web app is the common prefix)."
+  value       = module.functions.urls
+}
+
+output "api_base_url" {
+  description = "Base URL of the public functions."
+  value       = "https://${var.region}-${var.project_id}.cloudfunctions.net"
+}
+
+output "upload_bucket" {
+  description = "Name of the upload bucket."
+  value       = module.storage.bucket_name
+}
+
+output "tasks_queue" {
+  description = "Fully qualified ID of the AI job queue."
+  value       = module.tasks.id
+}
+
+output "runtime_service_account" {
+  description = "Email of the functions' runtime service account."
+  value       = module.iam.runtime_email
+}
+
+output "secret_names" {
+  description = "Secrets to fill with `gcloud secrets versions add`."
+  value       = module.secrets.secret_names
+}
+
+output "firestore_database" {
+  description = "Name of the Firestore database."
+  value       = module.firestore.database
+}
+
+output "scheduler_jobs" {
+  description = "Cloud Scheduler job ID by function name."
+  value       = module.scheduler.job_ids
+}
