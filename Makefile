@@ -51,9 +51,10 @@ package: $(STAMP) ## build each function's deployable source into build/<functio
 openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
 	@$(PY) -m aksio.openapi
 
-bench: install package ## print benchmark figures (cold imports, Firestore emulator latencies)
+bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency)
 	$(PY) bench/cold_import.py
 	$(PY) bench/firestore_emulator.py
+	$(PY) local/stack.py exec -- $(PY) bench/review_card.py
 
 firestore-emulator: $(STAMP) ## run the Firestore emulator in the foreground (PORT=8080 [DATA=path])
 	PYTHONPATH=local $(PY) -m firestore_emulator --host 127.0.0.1 --port $(PORT) $(if $(DATA),--data $(DATA))
