@@ -1,0 +1,91 @@
+"""Plans and what they allow: one place every function asks "what may this user do now".
+
+The plan comes from the subscription the billing webhook stores on ``users/{uid}``
+(map ``billing``: ``plan``, ``status``, ``currentPeriodEnd``, ``cancelAtPeriodEnd``,
+``pastDueSince``). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_upload_bytes: int
+    max_pages_per_document: int
+    pages_per_month: int
+    generations_per_month: int
+    tutor_messages_per_day: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    name: str
+    limits: Limits
+    # The environment variable holding this plan's Stripe price id (None for free).
+    price_env: str | None = None
+
+    @property
+    def price_id(self) -> str | None:
+        return os.environ.get(self.price_env) if self.price_env else None
+
+
+FREE = Plan(
+    "free",
+    "Free",
+    Limits(
+        max_upload_bytes=25 * MB,
+        max_pages_per_document=500,
+        pages_per_month=1000,
+        generations_per_month=10,
+        tutor_messages_per_day=30,
+    ),
+)
+PRO = Plan(
+    "pro",
+    "Pro",
+    Limits(
+        max_upload_bytes=100 * MB,
+        max_pages_per_document=2000,
+        pages_per_month=20000,
+        generations_per_month=300,
+        tutor_messages_per_day=500,
+    ),
+    price_env="STRIPE_PRICE_PRO",
+)
+PLANS: dict[str, Plan] = {p.id: p for p in (FREE, PRO)}
+
+# Subscription statuses that grant the paid plan; past_due only within the grace period.
+ACTIVE_STATUSES = {"active", "trialing"}
+
+
+def grace_period() -> timedelta:
+    return timedelta(days=float(os.environ.get("BILLING_GRACE_DAYS", "7")))
+
+
+def current_plan(user: dict[str, Any] | None, now: datetime | None = None) -> Plan:
+    """The plan the user may use at ``now``, from the stored billing state."""
+    billing = (user or {}).get("billing") or {}
+    plan = PLANS.get(str(billing.get("plan", "free")), FREE)
+    if plan is FREE:
+        return FREE
+    status = billing.get("status")
+    if status in ACTIVE_STATUSES:
+        return plan
+    if status == "past_due":
+        since = billing.get("pastDueSince")
+        now = now or datetime.now(UTC)
+        if isinstance(since, datetime) and now - since <= grace_period():
+            return plan
+    return FREE
+
+
+def limits_for(user: dict[str, Any] | None, now: datetime | None = None) -> Limits:
+    return current_plan(user, now).limits
