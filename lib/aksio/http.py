@@ -251,7 +251,11 @@ class Api:
 def _cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]:
     if not origin or not (origin in allowed or "*" in allowed):
         return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": "X-Request-Id, Idempotent-Replayed"}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Vary": "Origin",
+        "Access-Control-Expose-Headers": "X-Request-Id, Idempotent-Replayed",
+    }
 
 
 def _query_dict(request: Request) -> dict[str, Any]:
