@@ -35,8 +35,9 @@ Every child and ``exec``'s command also get ``GOOGLE_CLOUD_PROJECT`` and ``GCLOU
 unless already set: the shared secret the local stack uses instead of an OIDC token on task
 calls), ``NO_GCE_CHECK=true``, and local billing settings (``STRIPE_SECRET_KEY``,
 ``STRIPE_WEBHOOK_SECRET`` (two, comma-separated, as during a rotation), ``STRIPE_PRICE_PRO``,
-``BILLING_RETURN_ORIGINS``), each overridable from the environment. ``exec``'s command gets ``AKSIO_STACK=1`` when the whole stack runs (not with
-``--only``) and ``AKSIO_STACK_COMPONENTS`` (the started components, comma-separated).
+``BILLING_RETURN_ORIGINS``), each overridable from the environment. ``exec``'s command
+gets ``AKSIO_STACK=1`` when the whole stack runs (not with ``--only``) and
+``AKSIO_STACK_COMPONENTS`` (the started components, comma-separated).
 
 Settings, from the environment:
 
