@@ -387,11 +387,15 @@ class Component:
 def _prepare_auth(port: int, workdir: Path) -> None:
     """Write local/firebase.json with the configured Auth port where the emulator runs.
 
-    The hub and logging ports stay unset, so the CLI picks free ones (4400 and 4500 if free).
+    The hub and logging ports get free ports too: left unset, the CLI probes 4400/4500 upward
+    and, when two stacks start at once, both can pick the same one and one of them dies
+    ("EADDRINUSE 127.0.0.1:4501") right after reporting ready.
     """
     config = json.loads((LOCAL / "firebase.json").read_text())
     emulators = config.setdefault("emulators", {})
     emulators.setdefault("auth", {}).update(host=HOST, port=port)
+    emulators.setdefault("hub", {}).update(host=HOST, port=free_port())
+    emulators.setdefault("logging", {}).update(host=HOST, port=free_port())
     emulators.setdefault("ui", {})["enabled"] = False
     (workdir / "tmp").mkdir(parents=True, exist_ok=True)
     (workdir / "firebase.json").write_text(json.dumps(config, indent=2) + "\n")
