@@ -2,7 +2,10 @@
 
 The plan comes from the subscription the billing webhook stores on ``users/{uid}``
 (map ``billing``: ``plan``, ``status``, ``currentPeriodEnd``, ``cancelAtPeriodEnd``,
-``pastDueSince``). Pure: no I/O.
+``pastDueSince``; see :mod:`aksio.billing.model` for the rest). Pure: no I/O.
+
+A paid plan is sold at a Stripe price whose id comes from the environment variable named
+by ``Plan.price_env`` (``STRIPE_PRICE_PRO``); :func:`plan_for_price` maps it back.
 """
 
 from __future__ import annotations
@@ -64,6 +67,24 @@ PLANS: dict[str, Plan] = {p.id: p for p in (FREE, PRO)}
 
 # Subscription statuses that grant the paid plan; past_due only within the grace period.
 ACTIVE_STATUSES = {"active", "trialing"}
+# Statuses after which a subscription never grants anything again.
+TERMINAL_STATUSES = {"canceled", "incomplete_expired"}
+# Statuses of a subscription that still exists for the customer to pay or manage.
+LIVE_STATUSES = ACTIVE_STATUSES | {"past_due", "unpaid"}
+
+
+def paid_plans() -> tuple[Plan, ...]:
+    return tuple(p for p in PLANS.values() if p.price_env)
+
+
+def plan_for_price(price_id: str | None) -> Plan | None:
+    """The paid plan sold at this Stripe price id (from the plans' price variables), if any."""
+    if not price_id:
+        return None
+    for plan in paid_plans():
+        if plan.price_id and plan.price_id == price_id:
+            return plan
+    return None
 
 
 def grace_period() -> timedelta:
@@ -89,3 +110,10 @@ def current_plan(user: dict[str, Any] | None, now: datetime | None = None) -> Pl
 
 def limits_for(user: dict[str, Any] | None, now: datetime | None = None) -> Limits:
     return current_plan(user, now).limits
+
+
+def has_live_subscription(user: dict[str, Any] | None) -> bool:
+    """Whether the stored subscription is one a second checkout would duplicate (the user
+    manages it in the Billing Portal instead): paying, trialing, or behind on payment."""
+    billing = (user or {}).get("billing") or {}
+    return bool(billing.get("subscriptionId")) and billing.get("status") in LIVE_STATUSES

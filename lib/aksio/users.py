@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from aksio import plans
 from aksio import settings as settings_mod
 from aksio.schema import ApiModel, RequestModel
 
@@ -45,7 +46,7 @@ def _profile(caller: Caller, data: dict[str, Any] | None) -> Profile:
         uid=caller.uid,
         email=caller.email,
         display_name=data.get("displayName"),
-        plan=str(data.get("plan") or caller.plan),
+        plan=plans.current_plan(data).id,
         settings=settings_mod.from_stored(data.get("settings")),
         created_at=data.get("createdAt"),
         updated_at=data.get("updatedAt"),

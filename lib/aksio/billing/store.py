@@ -1,0 +1,200 @@
+"""Firestore of billing: the customer mapping, event dedupe, the billing state; the claim.
+
+- ``stripeCustomers/{customerId}`` → ``{uid}`` and ``users/{uid}.billing.customerId``: the
+  mapping both ways, written together in one transaction, once per user.
+- ``stripeEvents/{eventId}``: created (``create``, never ``set``) in the same transaction as the
+  change the event causes, so an event is applied at most once even when Stripe delivers it
+  twice at the same time: the second transaction sees the record (or its commit fails with
+  ALREADY_EXISTS) and changes nothing. ``expireAt`` is for a Firestore TTL policy (Stripe stops
+  retrying after 3 days; records are kept 30).
+- ``users/{uid}.billing``: :class:`aksio.billing.model.BillingState`.
+
+The ``plan`` custom claim is a cache of :func:`aksio.plans.current_plan` of the stored state,
+merged into the user's other claims after each delivery (duplicates too, so a claim update
+that failed is repaired by Stripe's retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aksio import errors, log, plans
+from aksio.billing.model import BillingState, Facts, apply
+
+_log = log.get_logger("aksio.billing")
+MAX_TX_ATTEMPTS = 25
+EVENT_TTL = timedelta(days=30)
+
+
+def users(db: Any) -> Any:
+    return db.collection("users")
+
+
+def customers(db: Any) -> Any:
+    return db.collection("stripeCustomers")
+
+
+def events(db: Any) -> Any:
+    return db.collection("stripeEvents")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _run(fn: Any, db: Any) -> Any:
+    """Run a ``@firestore.transactional`` function; contention that outlasts the retries → 503."""
+    try:
+        return fn(db.transaction(max_attempts=MAX_TX_ATTEMPTS))
+    except ValueError as exc:
+        from google.api_core import exceptions as gexc
+
+        cause = exc.__cause__
+        if not isinstance(cause, gexc.Aborted) and "Failed to commit transaction" not in str(exc):
+            raise
+        _log.warning("billing transaction gave up after %s attempts", MAX_TX_ATTEMPTS)
+        raise errors.Unavailable("Too much contention; retry shortly.", code="contention") from exc
+
+
+def read_user(db: Any, uid: str) -> dict[str, Any]:
+    snap = users(db).document(uid).get()
+    return (snap.to_dict() or {}) if snap.exists else {}
+
+
+def billing_of(user: dict[str, Any]) -> BillingState:
+    return BillingState.from_stored(user.get("billing"))
+
+
+# -- customers -----------------------------------------------------------------------------
+
+
+def ensure_customer(db: Any, uid: str, create: Callable[[], str]) -> str:
+    """The user's Stripe customer id, created (by ``create``) only if the user has none.
+
+    ``create`` must be idempotent per user (a Stripe idempotency key derived from the uid), so
+    two first checkouts racing each other get the same customer; the mapping is then written
+    once, in a transaction that keeps whichever mapping landed first.
+    """
+    existing = billing_of(read_user(db, uid)).customer_id
+    if existing:
+        return existing
+    created = create()
+
+    from google.cloud import firestore
+
+    user_ref, customer_ref = users(db).document(uid), customers(db).document(created)
+
+    @firestore.transactional
+    def link(tx: Any) -> str:
+        snap = user_ref.get(transaction=tx)
+        current = billing_of((snap.to_dict() or {}) if snap.exists else {}).customer_id
+        if current:
+            return current
+        tx.set(customer_ref, {"uid": uid, "createdAt": _now()})
+        tx.set(user_ref, {"billing": {"customerId": created}, "updatedAt": _now()}, merge=True)
+        return created
+
+    customer_id: str = _run(link, db)
+    if customer_id != created:
+        _log.warning("a concurrent checkout linked another customer first", extra={"uid": uid})
+    return customer_id
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: str  # applied | stale | duplicate | unknown_customer
+    uid: str | None = None
+    reason: str = ""
+
+
+def record(db: Any, facts: Facts) -> Recorded:
+    """Apply ``facts`` to the customer's user and record the event, in one transaction."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import firestore
+
+    event_ref = events(db).document(facts.event_id)
+    customer_ref = customers(db).document(facts.customer_id)
+
+    @firestore.transactional
+    def change(tx: Any) -> Recorded:
+        seen = event_ref.get(transaction=tx)
+        if seen.exists:
+            return Recorded("duplicate", (seen.to_dict() or {}).get("uid"))
+        mapping = customer_ref.get(transaction=tx)
+        uid = (mapping.to_dict() or {}).get("uid") if mapping.exists else None
+        if not uid:
+            return Recorded("unknown_customer")
+        user_ref = users(db).document(uid)
+        snap = user_ref.get(transaction=tx)
+        state = billing_of((snap.to_dict() or {}) if snap.exists else {})
+        decision = apply(state, facts)
+        now = _now()
+        tx.create(
+            event_ref,
+            {
+                "type": facts.event_type,
+                "created": facts.created,
+                "uid": uid,
+                "customerId": facts.customer_id,
+                "subscriptionId": facts.subscription_id,
+                "outcome": decision.outcome,
+                "processedAt": now,
+                "expireAt": now + EVENT_TTL,
+            },
+        )
+        if decision.changed:
+            tx.set(user_ref, {"billing": decision.state.to_stored(), "updatedAt": now}, merge=True)
+        return Recorded(decision.outcome, uid, decision.reason)
+
+    try:
+        result: Recorded = _run(change, db)
+    except gexc.Conflict:  # ALREADY_EXISTS on the event record: a concurrent delivery won
+        seen = event_ref.get()
+        return Recorded("duplicate", (seen.to_dict() or {}).get("uid"))
+    return result
+
+
+def uid_of_customer(db: Any, customer_id: str) -> str | None:
+    snap = customers(db).document(customer_id).get()
+    uid = (snap.to_dict() or {}).get("uid") if snap.exists else None
+    return str(uid) if uid else None
+
+
+# -- the custom claim ----------------------------------------------------------------------
+
+
+def sync_claim(db: Any, uid: str) -> str | None:
+    """Make the user's ``plan`` claim the plan of the stored state, merged into their other
+    claims. Returns the plan, or None for a user Auth no longer knows.
+
+    Two deliveries for one user may finish in any order, so after changing the claim the state
+    is read again and the claim set again if it moved meanwhile: whichever delivery finishes
+    last has read the last committed state, and the claim converges to it.
+    """
+    from firebase_admin import auth
+
+    from aksio.auth import firebase_app
+
+    app = firebase_app()
+    plan = plans.current_plan(read_user(db, uid)).id
+    for _ in range(3):
+        try:
+            claims = dict(auth.get_user(uid, app=app).custom_claims or {})
+        except auth.UserNotFoundError:
+            _log.warning("billing event for a user Auth does not know", extra={"uid": uid})
+            return None
+        if claims.get("plan") == plan:
+            return plan
+        claims["plan"] = plan
+        auth.set_custom_user_claims(uid, claims, app=app)
+        now_plan = plans.current_plan(read_user(db, uid)).id
+        if now_plan == plan:
+            return plan
+        plan = now_plan
+    return plan
