@@ -54,7 +54,8 @@ openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
 bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency)
 	$(PY) bench/cold_import.py
 	$(PY) bench/firestore_emulator.py
-	$(PY) local/stack.py exec -- $(PY) bench/review_card.py
+	$(PY) local/stack.py exec --free-ports -- $(PY) bench/review_card.py
+	$(PY) local/stack.py exec --free-ports -- $(PY) bench/documents.py
 
 firestore-emulator: $(STAMP) ## run the Firestore emulator in the foreground (PORT=8080 [DATA=path])
 	PYTHONPATH=local $(PY) -m firestore_emulator --host 127.0.0.1 --port $(PORT) $(if $(DATA),--data $(DATA))
