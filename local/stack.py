@@ -25,7 +25,8 @@ storage    gcp-storage-emulator        9023   STORAGE_EMULATOR_HOST=http://127.0
                                               UPLOAD_BUCKET=aksio-uploads
 tasks      gcloud-tasks-emulator       8123   CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:8123,
                                               TASKS_QUEUE=ai-jobs, TASKS_LOCATION=us-central1
-stripe     localstripe                 8420   STRIPE_API_BASE=http://127.0.0.1:8420
+stripe     localstripe behind          8420   STRIPE_API_BASE=http://127.0.0.1:8420
+           local/stripe_front.py
 gateway    local/gateway.py            8000   GATEWAY_URL=http://127.0.0.1:8000
 bridge     local/bridge.py             --     (posts to $GATEWAY_URL/process-upload)
 =========  ==========================  =====  ==============================================
@@ -54,6 +55,16 @@ Settings, from the environment:
   drops a failing task (it retries at once, without backoff).
 - ``AKSIO_START_TIMEOUT`` (default 60) and ``AKSIO_AUTH_START_TIMEOUT`` (default 120): seconds
   a component may take to become ready.
+
+The stripe component is one process (``serve-stripe``): localstripe (customers,
+subscriptions, payment methods, plans, invoices...) on a private loopback port, and in front
+of it, on the component's port, ``local/stripe_front.py``, which adds what localstripe lacks
+in Stripe's wire format (Checkout Sessions, Billing Portal sessions, Prices,
+``Idempotency-Key``) and proxies the rest, so ``STRIPE_API_BASE`` is a whole Stripe for the
+billing functions. The price ``STRIPE_PRICE_PRO`` is created at start; the front's
+``/_test/checkout/{id}/complete`` plays the customer paying. Persistent data:
+``data/stripe.pickle`` (localstripe) and ``data/stripe-front.json`` (the front's sessions
+and idempotency answers).
 
 Internal subcommands ``serve-tasks`` and ``serve-stripe`` start those two emulators bound to
 127.0.0.1 (their own command lines listen on every interface); the stack runs
@@ -517,12 +528,14 @@ class _Builder:
     def stripe(self) -> Component:
         s, port = self.settings, self._port("stripe")
         argv = [s.python, str(Path(__file__).resolve()), "serve-stripe", "--host", HOST, "--port", str(port)]
+        if self.client_env.get("STRIPE_PRICE_PRO"):
+            argv += ["--price", self.client_env["STRIPE_PRICE_PRO"]]
         if self.persistent:
-            argv += ["--store", str(s.data / "stripe.pickle")]
+            argv += ["--store", str(s.data / "stripe.pickle"), "--front-state", str(s.data / "stripe-front.json")]
         return Component(
             "stripe",
             argv,
-            http_ready(f"{s.url('stripe')}/"),
+            log_contains(self._log("stripe"), "stripe listening on"),
             self._log("stripe"),
             url=s.url("stripe"),
             client_env={"STRIPE_API_BASE": s.url("stripe")},
@@ -930,13 +943,23 @@ def cmd_serve_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_stripe(args: argparse.Namespace) -> int:
-    """localstripe bound to ``--host``, its store in ``--store`` (or memory) instead of /tmp."""
+    """The stack's Stripe: localstripe on a private loopback port, ``local/stripe_front.py`` on ``--port``.
+
+    localstripe runs in this process's event loop on a socket bound to ``--host`` port 0, its
+    store in ``--store`` (or memory) instead of its shared ``/tmp/localstripe.pickle``. The
+    front (Checkout, Billing Portal, Prices, ``Idempotency-Key``; everything else proxied to
+    localstripe) serves in threads of this process, keeps its sessions in ``--front-state``
+    (or memory), and binds ``--port`` only once localstripe answers and every ``--price``
+    exists, so a connection to the port means the whole Stripe is ready.
+    """
+    import asyncio
     import logging
     import pickle
 
     from aiohttp import web
     from localstripe import resources
     from localstripe.server import app
+    from stripe_front import StripeFront
 
     store_path: Path | None = args.store
 
@@ -955,15 +978,36 @@ def cmd_serve_stripe(args: argparse.Namespace) -> int:
     resources.Store.try_load_from_disk = load
     resources.Store.dump_to_disk = dump
     resources.store.try_load_from_disk()
+    logging.basicConfig(level=logging.WARNING, format="localstripe: %(name)s %(levelname)s %(message)s")
 
-    access = logging.getLogger("aiohttp.access")
-    access.setLevel(logging.INFO)
-    access.addHandler(logging.StreamHandler())
+    def start_front(upstream: str) -> StripeFront:
+        front = StripeFront(upstream, host=args.host, port=args.port, state_path=args.front_state)
+        for price in args.price:
+            front.ensure_price(price, product=args.product_name)
+        return front.start()
 
-    def announce(message: str) -> None:
-        print(message.replace("======== ", "").replace(" ========", ""), flush=True)
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind((args.host, 0))
+        runner = web.AppRunner(app, access_log=None)  # the front logs every request
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        upstream = f"http://{args.host}:{sock.getsockname()[1]}"
+        print(f"localstripe (internal) on {upstream}", flush=True)
+        front = await loop.run_in_executor(None, start_front, upstream)  # blocking calls to localstripe
+        prices = f"; prices {', '.join(args.price)}" if args.price else ""
+        print(f"stripe listening on {front.url}{prices}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await loop.run_in_executor(None, front.stop)
+            await runner.cleanup()
 
-    web.run_app(app, host=args.host, port=args.port, access_log=access, print=announce)
+    asyncio.run(serve())
     return 0
 
 
@@ -1001,10 +1045,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     tasks.add_argument("--dispatch-timeout", type=float, default=600.0, help="seconds one dispatch may take")
     tasks.set_defaults(func=cmd_serve_tasks)
 
-    stripe = sub.add_parser("serve-stripe", help="(internal) localstripe on one interface")
+    stripe = sub.add_parser("serve-stripe", help="(internal) localstripe behind local/stripe_front.py")
     stripe.add_argument("--host", default=HOST)
-    stripe.add_argument("--port", type=int, default=DEFAULT_PORTS["stripe"])
+    stripe.add_argument("--port", type=int, default=DEFAULT_PORTS["stripe"], help="the front's port")
     stripe.add_argument("--store", type=Path, help="file keeping localstripe's data (default: memory)")
+    stripe.add_argument("--front-state", type=Path, help="file keeping the front's sessions (default: memory)")
+    stripe.add_argument("--price", action="append", default=[], help="price id to create if missing (repeatable)")
+    stripe.add_argument("--product-name", default="Aksio Pro", help="the product of the prices created")
     stripe.set_defaults(func=cmd_serve_stripe)
     return parser.parse_args(argv)
 

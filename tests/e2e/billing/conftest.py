@@ -1,108 +1,77 @@
 """Fixtures of the billing e2e tests.
 
-The billing functions talk to Stripe at ``STRIPE_API_BASE``. The stack points that at
-localstripe, which has customers, subscriptions and legacy plans but no Checkout, Billing
-Portal or Prices; so these tests run :class:`FakeStripe` (that wire format, proxying the
-rest to the stack's localstripe) and a second gateway of the same code (``local/gateway.py``)
-whose ``STRIPE_API_BASE`` is the fake, beside the stack's own gateway and with the stack's
-emulators (Firestore, Auth). The Stripe settings are the stack's when it exports them, else
-the same local values.
+The billing functions talk to Stripe at ``STRIPE_API_BASE``: in the stack, the stripe
+component, ``local/stripe_front.py`` (Checkout Sessions, Billing Portal sessions, Prices,
+``Idempotency-Key``) in front of localstripe (customers, subscriptions and the rest), with
+the price ``STRIPE_PRICE_PRO`` created at start. These tests call the stack's own gateway,
+with the stack's Stripe settings, and read what reached Stripe through the front's HTTP API
+(``/_test/requests``); ``/_test/checkout/{id}/complete`` plays the customer paying.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.conftest import User, need_env
-from tests.e2e.billing.fake_stripe import FakeStripe
 from tests.unit.billing import events as ev
 
-ROOT = Path(__file__).resolve().parents[3]
-LOCAL_STRIPE_ENV = {
-    "STRIPE_SECRET_KEY": "sk_test_aksio_local",
-    "STRIPE_WEBHOOK_SECRET": "whsec_aksio_local_1,whsec_aksio_local_2",
-    "STRIPE_PRICE_PRO": ev.PRICE_PRO,
-    "BILLING_RETURN_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
-}
+STRIPE_VARS = ("STRIPE_API_BASE", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_PRO")
 
 
 @pytest.fixture(scope="session")
 def stripe_settings() -> dict[str, str]:
-    need_env("STRIPE_API_BASE", "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST")
-    return {k: os.environ.get(k) or v for k, v in LOCAL_STRIPE_ENV.items()}
+    """The stack's Stripe settings (``STRIPE_API_BASE`` and the ones the functions read)."""
+    return need_env(*STRIPE_VARS, "BILLING_RETURN_ORIGINS", "FIRESTORE_EMULATOR_HOST", "FIREBASE_AUTH_EMULATOR_HOST")
+
+
+@dataclass
+class LocalStripe:
+    """The stack's Stripe, over HTTP as any client sees it, plus the front's ``/_test`` routes."""
+
+    url: str
+    key: str
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> requests.Response:
+        return requests.get(f"{self.url}{path}", params=params, auth=(self.key, ""), timeout=30)
+
+    def calls(self, method: str, path: str) -> list[dict[str, Any]]:
+        """The requests the front received for ``method path``, oldest first."""
+        r = self.get("/_test/requests", {"method": method, "path": path})
+        r.raise_for_status()
+        return list(r.json()["data"])
+
+    def complete_checkout(self, session_id: str) -> requests.Response:
+        """The customer pays the Checkout Session: ``{session, subscription, event}``."""
+        url = f"{self.url}/_test/checkout/{session_id}/complete"
+        return requests.post(url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30)
+
+    def customers_of(self, uid: str) -> list[dict[str, Any]]:
+        """Every customer whose ``metadata[uid]`` is ``uid`` (all pages)."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            r = self.get("/v1/customers", params)
+            r.raise_for_status()
+            page = r.json()
+            found += [c for c in page["data"] if (c.get("metadata") or {}).get("uid") == uid]
+            if not page.get("has_more") or not page["data"]:
+                return found
+            params["starting_after"] = page["data"][-1]["id"]
 
 
 @pytest.fixture(scope="session")
-def localstripe(stripe_settings: dict[str, str]) -> str:
-    base = os.environ["STRIPE_API_BASE"].rstrip("/")
-    # localstripe has legacy Plans only: the Pro "price" is a plan under the price's id.
-    plan = {"id": stripe_settings["STRIPE_PRICE_PRO"], "amount": "900", "currency": "eur", "interval": "month"}
-    plan["product[name]"] = "Aksio Pro"
-    key = (stripe_settings["STRIPE_SECRET_KEY"], "")
-    r = requests.post(f"{base}/v1/plans", data=plan, auth=key, timeout=10)
-    assert r.status_code in (200, 400, 409), r.text  # 409: another test worker made it first
-    assert requests.get(f"{base}/v1/plans/{plan['id']}", auth=key, timeout=10).status_code == 200
-    return base
-
-
-@pytest.fixture(scope="session")
-def fake_stripe(localstripe: str, stripe_settings: dict[str, str]) -> Iterator[FakeStripe]:
-    price_id = stripe_settings["STRIPE_PRICE_PRO"]
-    price = {"id": price_id, "object": "price", "active": True, "currency": "eur", "unit_amount": 900}
-    price["recurring"] = {"interval": "month", "interval_count": 1}
-    fake = FakeStripe(localstripe, {price_id: price}).start()
-    yield fake
-    fake.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def billing_gateway(fake_stripe: FakeStripe, stripe_settings: dict[str, str], tmp_path_factory: Any) -> Iterator[str]:
-    """``local/gateway.py`` with the stack's environment, Stripe at the fake."""
-    port = _free_port()
-    env = {**os.environ, **stripe_settings, "STRIPE_API_BASE": fake_stripe.url}
-    log = (tmp_path_factory.mktemp("billing-gateway") / "gateway.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "local" / "gateway.py"), "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{url}/", timeout=2)
-            break
-        except requests.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"billing gateway did not start; see {log.name}") from None
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+def local_stripe(stripe_settings: dict[str, str]) -> LocalStripe:
+    stripe = LocalStripe(stripe_settings["STRIPE_API_BASE"].rstrip("/"), stripe_settings["STRIPE_SECRET_KEY"])
+    price = stripe.get(f"/v1/prices/{stripe_settings['STRIPE_PRICE_PRO']}")
+    assert price.status_code == 200, f"the stack's Stripe has no price STRIPE_PRICE_PRO: {price.text}"
+    assert price.json()["recurring"]["interval"] == "month"
+    return stripe
 
 
 @dataclass
@@ -127,9 +96,10 @@ class Webhook:
 
 
 @pytest.fixture
-def webhook(billing_gateway: str, stripe_settings: dict[str, str]) -> Webhook:
+def webhook(gateway_url: str, stripe_settings: dict[str, str]) -> Webhook:
+    """The stack's gateway's ``/stripe-webhook``, and the webhook secrets the stack configures."""
     secrets = tuple(s for s in stripe_settings["STRIPE_WEBHOOK_SECRET"].split(",") if s)
-    return Webhook(f"{billing_gateway}/stripe-webhook", secrets, requests.Session())
+    return Webhook(f"{gateway_url}/stripe-webhook", secrets, requests.Session())
 
 
 @dataclass
@@ -144,8 +114,9 @@ class Billing:
 
 
 @pytest.fixture
-def billing_for(billing_gateway: str) -> Callable[[User], Billing]:
-    return lambda user: Billing(billing_gateway, user)
+def billing_for(gateway_url: str, local_stripe: LocalStripe) -> Callable[[User], Billing]:
+    """Calls through the stack's gateway (``local_stripe``: its Stripe is checked first)."""
+    return lambda user: Billing(gateway_url, user)
 
 
 def mapped_customer(db: Any, uid: str | None = None) -> tuple[str, str]:

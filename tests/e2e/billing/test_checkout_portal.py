@@ -1,6 +1,7 @@
-"""create-checkout-session and create-portal-session through a gateway whose Stripe is the
-fake (Checkout, Portal, Prices) in front of localstripe (customers, subscriptions); and the
-whole upgrade: free user at the generation quota → checkout → webhook → can generate again."""
+"""create-checkout-session and create-portal-session through the stack's gateway, whose Stripe
+is the stack's (``local/stripe_front.py``: Checkout, Portal, Prices, in front of localstripe:
+customers, subscriptions); and the whole upgrade: free user at the generation quota →
+checkout → pays → webhook → can generate again."""
 
 from __future__ import annotations
 
@@ -14,32 +15,29 @@ import pytest
 import requests
 
 from tests.conftest import User
-from tests.e2e.billing.conftest import Billing, Webhook, billing_doc
-from tests.e2e.billing.fake_stripe import FakeStripe
+from tests.e2e.billing.conftest import Billing, LocalStripe, Webhook, billing_doc
 
 pytestmark = pytest.mark.stack
 ORIGIN = "http://localhost:5173"
 
 
-def customers_of(localstripe: str, key: str, uid: str) -> list[dict[str, Any]]:
-    r = requests.get(f"{localstripe}/v1/customers", params={"limit": 100}, auth=(key, ""), timeout=10)
-    r.raise_for_status()
-    return [c for c in r.json()["data"] if (c.get("metadata") or {}).get("uid") == uid]
+def sent_for(stripe: LocalStripe, path: str, customer: str) -> list[dict[str, Any]]:
+    """The forms POSTed to ``path`` for ``customer`` (other tests' calls are left out)."""
+    return [c["form"] for c in stripe.calls("POST", path) if c["form"].get("customer") == customer]
 
 
-def test_checkout_needs_a_signed_in_user(billing_gateway: str) -> None:
-    r = requests.post(f"{billing_gateway}/create-checkout-session", json={}, timeout=30)
+def test_checkout_needs_a_signed_in_user(gateway_url: str) -> None:
+    r = requests.post(f"{gateway_url}/create-checkout-session", json={}, timeout=30)
     assert r.status_code == 401
-    r = requests.post(f"{billing_gateway}/create-portal-session", json={}, timeout=30)
+    r = requests.post(f"{gateway_url}/create-portal-session", json={}, timeout=30)
     assert r.status_code == 401
 
 
-def test_checkout_creates_the_customer_once_and_a_subscription_session(  # noqa: PLR0917
+def test_checkout_creates_the_customer_once_and_a_subscription_session(
     billing_for: Callable[[User], Billing],
     user: User,
-    fake_stripe: FakeStripe,
+    local_stripe: LocalStripe,
     firestore_db: Any,
-    localstripe: str,
     stripe_settings: dict[str, str],
 ) -> None:
     billing = billing_for(user)
@@ -47,39 +45,35 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(  # noqa:
     assert first.status_code == 200, first.text
     session = first.json()
     assert session["id"].startswith("cs_test_")
-    assert session["url"].startswith(fake_stripe.url)
+    assert session["url"].startswith(local_stripe.url)
+    assert local_stripe.get(f"/v1/checkout/sessions/{session['id']}").json()["status"] == "open"
     customer = billing_doc(firestore_db, user.uid)["customerId"]
     mapping = firestore_db.collection("stripeCustomers").document(customer).get().to_dict()
     assert mapping["uid"] == user.uid
-    sent = next(c for c in fake_stripe.calls("POST", "/v1/checkout/sessions") if c["form"]["customer"] == customer)
-    form = sent["form"]
+    [form] = sent_for(local_stripe, "/v1/checkout/sessions", customer)
     assert form["mode"] == "subscription"
     assert form["client_reference_id"] == user.uid
     assert form["line_items"] == [{"price": stripe_settings["STRIPE_PRICE_PRO"], "quantity": "1"}]
     assert form["success_url"] == f"{ORIGIN}/billing/success?session_id={{CHECKOUT_SESSION_ID}}"
     assert form["cancel_url"] == f"{ORIGIN}/billing/canceled"
     assert form["subscription_data"]["metadata"] == {"uid": user.uid, "plan": "pro"}
-    creates = [c for c in fake_stripe.calls("POST", "/v1/customers") if c["form"]["metadata"]["uid"] == user.uid]
-    assert [c["idempotency_key"] for c in creates] == [f"aksio-customer-{user.uid}"]
+    creates = [c for c in local_stripe.calls("POST", "/v1/customers") if c["form"]["metadata"]["uid"] == user.uid]
+    assert [c["idempotencyKey"] for c in creates] == [f"aksio-customer-{user.uid}"]
     # again: the same customer, no new one
     custom = {"successUrl": "http://127.0.0.1:5173/done?s={CHECKOUT_SESSION_ID}", "cancelUrl": f"{ORIGIN}/pricing"}
     second = billing.post("create-checkout-session", custom)
     assert second.status_code == 200, second.text
-    last = fake_stripe.calls("POST", "/v1/checkout/sessions")[-1]["form"]
+    last = sent_for(local_stripe, "/v1/checkout/sessions", customer)[-1]
     assert (last["customer"], last["success_url"], last["cancel_url"]) == (
         customer,
         custom["successUrl"],
         custom["cancelUrl"],
     )
-    assert len(customers_of(localstripe, stripe_settings["STRIPE_SECRET_KEY"], user.uid)) == 1
+    assert len(local_stripe.customers_of(user.uid)) == 1
 
 
 def test_concurrent_first_checkouts_make_one_customer(
-    billing_for: Callable[[User], Billing],
-    user: User,
-    firestore_db: Any,
-    localstripe: str,
-    stripe_settings: dict[str, str],
+    billing_for: Callable[[User], Billing], user: User, firestore_db: Any, local_stripe: LocalStripe
 ) -> None:
     billing = billing_for(user)
     n = 6
@@ -92,7 +86,7 @@ def test_concurrent_first_checkouts_make_one_customer(
     with ThreadPoolExecutor(n) as pool:
         responses = list(pool.map(go, range(n)))
     assert [r.status_code for r in responses] == [200] * n, [r.text for r in responses]
-    found = customers_of(localstripe, stripe_settings["STRIPE_SECRET_KEY"], user.uid)
+    found = local_stripe.customers_of(user.uid)
     assert len(found) == 1
     assert billing_doc(firestore_db, user.uid)["customerId"] == found[0]["id"]
     mapped = [s.id for s in firestore_db.collection("stripeCustomers").stream() if s.to_dict().get("uid") == user.uid]
@@ -118,7 +112,9 @@ def test_checkout_refusals(  # noqa: PLR0917
     assert "customerId" not in billing_doc(firestore_db, user.uid)  # refused before any customer
 
 
-def test_portal(billing_for: Callable[[User], Billing], user: User, fake_stripe: FakeStripe, firestore_db: Any) -> None:
+def test_portal(
+    billing_for: Callable[[User], Billing], user: User, local_stripe: LocalStripe, firestore_db: Any
+) -> None:
     billing = billing_for(user)
     r = billing.post("create-portal-session")
     assert r.status_code == 404
@@ -127,23 +123,18 @@ def test_portal(billing_for: Callable[[User], Billing], user: User, fake_stripe:
     customer = billing_doc(firestore_db, user.uid)["customerId"]
     r = billing.post("create-portal-session", {"returnUrl": f"{ORIGIN}/settings/billing"})
     assert r.status_code == 200, r.text
-    assert r.json()["url"].startswith(fake_stripe.url)
-    form = fake_stripe.calls("POST", "/v1/billing_portal/sessions")[-1]["form"]
-    assert form == {"customer": customer, "return_url": f"{ORIGIN}/settings/billing"}
+    assert r.json()["url"].startswith(local_stripe.url)
+    forms = sent_for(local_stripe, "/v1/billing_portal/sessions", customer)
+    assert forms == [{"customer": customer, "return_url": f"{ORIGIN}/settings/billing"}]
     r = billing.post("create-portal-session", {"returnUrl": "https://evil.example/"})
     assert r.status_code == 400
     r = billing.post("create-portal-session")
     assert r.status_code == 200
-    assert fake_stripe.calls("POST", "/v1/billing_portal/sessions")[-1]["form"]["return_url"] == f"{ORIGIN}/billing"
+    assert sent_for(local_stripe, "/v1/billing_portal/sessions", customer)[-1]["return_url"] == f"{ORIGIN}/billing"
 
 
-def test_upgrade_flow_lifts_the_generation_quota(  # noqa: PLR0917
-    billing_for: Callable[[User], Billing],
-    user: User,
-    fake_stripe: FakeStripe,
-    webhook: Webhook,
-    firestore_db: Any,
-    stripe_settings: dict[str, str],
+def test_upgrade_flow_lifts_the_generation_quota(
+    billing_for: Callable[[User], Billing], user: User, local_stripe: LocalStripe, webhook: Webhook, firestore_db: Any
 ) -> None:
     """Free user at the quota → checkout → pays → checkout.session.completed → Pro limits."""
     from firebase_admin import auth
@@ -161,11 +152,7 @@ def test_upgrade_flow_lifts_the_generation_quota(  # noqa: PLR0917
     billing = billing_for(user)
     r = billing.post("create-checkout-session", {"plan": "pro"})
     assert r.status_code == 200, r.text
-    paid = requests.post(
-        f"{fake_stripe.url}/_test/checkout/{r.json()['id']}/complete",
-        headers={"Authorization": f"Bearer {stripe_settings['STRIPE_SECRET_KEY']}"},
-        timeout=30,
-    )
+    paid = local_stripe.complete_checkout(r.json()["id"])
     assert paid.status_code == 200, paid.text
     done = paid.json()
     result = webhook.ok(done["event"], "applied")

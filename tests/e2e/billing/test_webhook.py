@@ -225,7 +225,7 @@ def test_our_failure_is_5xx_and_the_retry_applies(webhook: Webhook, firestore_db
 
 
 def test_stack_gateway_serves_the_webhook(gateway_url: str, firestore_db: Any) -> None:
-    """The stack's own gateway (its STRIPE_* settings, localstripe) serves stripe-webhook."""
+    """The stack's gateway with the stack's settings as they are: the last of the rotating secrets."""
     secret = need_env("STRIPE_WEBHOOK_SECRET")["STRIPE_WEBHOOK_SECRET"].split(",")[-1]
     url = f"{gateway_url}/stripe-webhook"
     r = requests.post(url, data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"}, timeout=30)
