@@ -56,6 +56,7 @@ bench: install ## print benchmark figures (cold imports, Firestore emulator, rev
 	$(PY) bench/firestore_emulator.py
 	$(PY) local/stack.py exec --free-ports -- $(PY) bench/review_card.py
 	$(PY) local/stack.py exec --free-ports -- $(PY) bench/documents.py
+	$(PY) local/stack.py exec --free-ports -- $(PY) bench/ai.py
 
 firestore-emulator: $(STAMP) ## run the Firestore emulator in the foreground (PORT=8080 [DATA=path])
 	PYTHONPATH=local $(PY) -m firestore_emulator --host 127.0.0.1 --port $(PORT) $(if $(DATA),--data $(DATA))

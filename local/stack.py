@@ -119,6 +119,8 @@ CLIENT_VARS = (
     "GATEWAY_URL",
 )
 
+OPENAI_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_EMBEDDING_MODEL")
+
 
 class StackError(Exception):
     """A component could not be started; ``str()`` names it and says why."""
@@ -864,6 +866,11 @@ def cmd_exec(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise SystemExit("stack: exec needs a command after --")
+    # Tests and benchmarks run on the offline AI provider, whatever key the shell holds
+    # (a real model would make runs slow, costly and flaky); AKSIO_KEEP_OPENAI=1 keeps them.
+    if os.environ.get("AKSIO_KEEP_OPENAI") != "1":
+        for name in OPENAI_VARS:
+            os.environ.pop(name, None)
     stack = Stack(Settings.from_env(free_ports=args.free_ports), _select(args.only), persistent=args.persist)
     child: subprocess.Popen[bytes] | None = None
 

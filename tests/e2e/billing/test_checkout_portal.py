@@ -5,7 +5,6 @@ checkout → pays → webhook → can generate again."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
@@ -173,22 +172,8 @@ def test_upgrade_flow_lifts_the_generation_quota(
 
 
 def _generation_charge(db: Any, uid: str) -> Callable[[], Any]:
-    """What admits one flashcard generation: ``aksio.usage.charge`` (the AI functions' quota
-    check, reading the plan's limits from ``users/{uid}``); without that module yet, the same
-    check on :func:`aksio.plans.limits_for` and a counter kept here."""
-    try:
-        usage = importlib.import_module("aksio.usage")
-    except ImportError:  # pragma: no cover - until the AI issue lands
-        from aksio import errors, plans
+    """What admits one flashcard generation: the AI functions' quota check, which reads the
+    plan's limits from ``users/{uid}``."""
+    from aksio import usage
 
-        used = [0]
-
-        def fallback() -> int:
-            user = db.collection("users").document(uid).get().to_dict()
-            if used[0] + 1 > plans.limits_for(user).generations_per_month:
-                raise errors.TooManyRequests("generation quota exceeded", code="quota_exceeded")
-            used[0] += 1
-            return used[0]
-
-        return fallback
     return lambda: usage.charge(db, uid, usage.GENERATIONS)

@@ -1,0 +1,15 @@
+"""chat-reply: the AI tutor, answering from the user's documents with citations.
+
+POST /chat-reply {chatId?, message, documentIds?} (Accept: text/event-stream to stream);
+GET /chat-reply, GET /chat-reply/{chatId}, GET /chat-reply/{chatId}/messages,
+DELETE /chat-reply/{chatId}.
+"""
+
+import functions_framework
+
+from aksio.endpoints.chat_reply import api
+
+
+@functions_framework.http
+def chat_reply(request):
+    return api(request)

@@ -1,0 +1,315 @@
+"""OpenAI (or any OpenAI-compatible server) through the official ``openai`` client.
+
+Configuration, from the environment: ``OPENAI_BASE_URL`` (any compatible server),
+``OPENAI_MODEL`` (default ``gpt-4o-mini``), ``OPENAI_EMBEDDING_MODEL``
+(``text-embedding-3-small``), ``OPENAI_TIMEOUT_SECONDS`` (60), ``OPENAI_MAX_RETRIES`` (2:
+the client's own retries of 429/5xx/timeouts, with backoff and ``Retry-After``), and
+``OPENAI_RESPONSE_FORMAT``: ``json_schema`` (structured output, the default),
+``json_object`` or ``none`` for servers that support neither. The key comes from
+:func:`aksio.secrets.get_secret`.
+
+Card output is validated with pydantic, card by card. Output that is not the expected
+JSON is first repaired locally (code fences, prose around the object, a reply cut off by
+the token limit keeps its complete cards); if nothing usable remains the model is asked
+once more with the problem named; a second failure is a transient error (the task is
+retried later and the job records why), so no output is ever dropped silently.
+``openai`` is imported only when this provider is first used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from aksio import log
+from aksio.ai import prompts
+from aksio.ai.base import (
+    Answer,
+    CardDraft,
+    CardRequest,
+    CardResult,
+    Delta,
+    Passage,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+    Turn,
+    Usage,
+    check_draft,
+    citations_from_markers,
+)
+from aksio.ai.text import estimate_tokens
+
+_log = log.get_logger("aksio.ai.openai")
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    api_key: str
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    embedding_model: str = "text-embedding-3-small"
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    response_format: str = "json_schema"
+    max_output_tokens: int = 4096
+
+    @classmethod
+    def from_env(cls, api_key: str) -> OpenAISettings:
+        env = os.environ
+        return cls(
+            api_key=api_key,
+            base_url=env.get("OPENAI_BASE_URL") or None,
+            model=env.get("OPENAI_MODEL") or "gpt-4o-mini",
+            embedding_model=env.get("OPENAI_EMBEDDING_MODEL") or "text-embedding-3-small",
+            timeout_seconds=float(env.get("OPENAI_TIMEOUT_SECONDS") or 60),
+            max_retries=int(env.get("OPENAI_MAX_RETRIES") or 2),
+            response_format=env.get("OPENAI_RESPONSE_FORMAT") or "json_schema",
+            max_output_tokens=int(env.get("OPENAI_MAX_OUTPUT_TOKENS") or 4096),
+        )
+
+
+class CardOut(BaseModel):
+    """One card as the model must write it."""
+
+    kind: Literal["basic", "cloze"]
+    front: str = ""
+    back: str = ""
+    text: str = ""
+    passage: int = 1
+    quote: str | None = None
+
+
+class CardsOut(BaseModel):
+    cards: list[Any]
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
+
+
+def repair_json(content: str) -> dict[str, Any] | None:
+    """The JSON object in ``content``: as is, without code fences or surrounding prose, or
+    (for a reply cut off mid-array) with the complete card objects before the cut."""
+    text = _FENCE.sub("", content.strip())
+    try:
+        data = json.loads(text)
+        return data if isinstance(data, dict) else ({"cards": data} if isinstance(data, list) else None)
+    except ValueError:
+        pass
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        try:
+            data = json.loads(text[start : end + 1])
+            if isinstance(data, dict):
+                return data
+        except ValueError:
+            pass
+    m = re.search(r'"cards"\s*:\s*\[', text)
+    if not m:
+        return None
+    decoder = json.JSONDecoder()
+    pos, items = m.end(), []
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] != "{":
+            break
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            break
+        items.append(item)
+    return {"cards": items} if items else None
+
+
+def parse_cards(content: str, passages: int) -> tuple[list[CardDraft], list[str], str | None]:
+    """``(drafts, rejected reasons, problem)``: problem is set when the output as a whole
+    is unusable (then it is worth asking again)."""
+    data = repair_json(content)
+    if data is None:
+        return [], [], "it was not a JSON object"
+    try:
+        envelope = CardsOut.model_validate(data)
+    except ValidationError:
+        return [], [], 'it had no "cards" array'
+    drafts: list[CardDraft] = []
+    rejected: list[str] = []
+    for raw in envelope.cards:
+        try:
+            card = CardOut.model_validate(raw)
+        except ValidationError as exc:
+            rejected.append("invalid card: " + "; ".join(e["msg"] for e in exc.errors(include_url=False))[:200])
+            continue
+        draft = CardDraft(
+            kind=card.kind,
+            front=card.front.strip(),
+            back=card.back.strip(),
+            text=card.text.strip(),
+            passage=card.passage - 1,
+            quote=(card.quote or "").strip() or None,
+        )
+        problem = check_draft(draft, passages)
+        if problem:
+            rejected.append(problem)
+            continue
+        drafts.append(draft)
+    if envelope.cards and not drafts:
+        return [], rejected, "none of its cards were valid: " + "; ".join(sorted(set(rejected)))[:300]
+    return drafts, rejected, None
+
+
+def _usage(response: Any) -> Usage:
+    u = getattr(response, "usage", None)
+    if u is None:
+        return Usage(calls=1)
+    return Usage(int(u.prompt_tokens or 0), int(getattr(u, "completion_tokens", 0) or 0), 1)
+
+
+def map_error(exc: Exception) -> ProviderError:  # noqa: PLR0911 - one return per error class
+    """An ``openai`` exception as a transient or permanent provider error."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return TransientProviderError("The model timed out.", code="model_timeout")
+    if isinstance(exc, openai.APIConnectionError):
+        return TransientProviderError("The model could not be reached.", code="model_unreachable")
+    if isinstance(exc, openai.RateLimitError):
+        body = getattr(exc, "body", None)
+        code = (body or {}).get("code") if isinstance(body, dict) else None
+        if code == "insufficient_quota":
+            return PermanentProviderError("The AI account has no quota left.", code="model_quota")
+        return TransientProviderError("The model is rate limited.", code="model_rate_limited")
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500 or exc.status_code in (408, 409):
+            return TransientProviderError(f"The model failed ({exc.status_code}).", code="model_unavailable")
+        return PermanentProviderError(f"The model refused the request ({exc.status_code}).", code="model_rejected")
+    return TransientProviderError(f"Model call failed: {type(exc).__name__}", code="model_error")
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(self, settings: OpenAISettings) -> None:
+        self.settings = settings
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    import openai
+
+                    s = self.settings
+                    self._client = openai.OpenAI(
+                        api_key=s.api_key, base_url=s.base_url, timeout=s.timeout_seconds, max_retries=s.max_retries
+                    )
+        return self._client
+
+    def _response_format(self) -> dict[str, Any] | None:
+        if self.settings.response_format == "json_schema":
+            schema = {"name": "cards", "strict": True, "schema": prompts.CARDS_SCHEMA}
+            return {"type": "json_schema", "json_schema": schema}
+        if self.settings.response_format == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    def _chat(self, messages: list[dict[str, Any]], **kw: Any) -> Any:
+        import openai
+
+        try:
+            return self.client.chat.completions.create(model=self.settings.model, messages=messages, **kw)
+        except openai.OpenAIError as exc:
+            raise map_error(exc) from exc
+
+    # -- cards ------------------------------------------------------------------------------
+
+    def generate_cards(self, request: CardRequest) -> CardResult:
+        messages = prompts.card_messages(request)
+        usage = Usage()
+        kw: dict[str, Any] = {"temperature": 0.2, "max_tokens": self.settings.max_output_tokens}
+        fmt = self._response_format()
+        if fmt is not None:
+            kw["response_format"] = fmt
+        problem = None
+        for attempt in range(2):
+            response = self._chat(messages, **kw)
+            usage.add(_usage(response))
+            choice = response.choices[0]
+            content = choice.message.content or ""
+            if getattr(choice.message, "refusal", None):
+                raise PermanentProviderError("The model refused to write cards from this text.", code="model_refused")
+            drafts, rejected, problem = parse_cards(content, len(request.passages))
+            if problem is None:
+                if choice.finish_reason == "length":
+                    rejected.append("the reply was cut off at the token limit; the complete cards were kept")
+                return CardResult(cards=drafts, usage=usage, rejected=rejected, repaired=attempt > 0)
+            _log.warning("model output unusable (%s), attempt %s", problem, attempt + 1)
+            messages = [
+                *messages,
+                {"role": "assistant", "content": content[:4000]},
+                {"role": "user", "content": prompts.REPAIR.format(problem=problem)},
+            ]
+        raise TransientProviderError(
+            f"The model's output was unusable twice ({problem}).", code="malformed_output"
+        ) from None
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def answer(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = (), on_delta: Delta | None = None
+    ) -> Answer:
+        import openai
+
+        messages = prompts.chat_messages(question, passages, history)
+        if on_delta is None:
+            response = self._chat(messages, temperature=0.2)
+            text = response.choices[0].message.content or ""
+            usage = _usage(response)
+        else:
+            parts: list[str] = []
+            usage = Usage(calls=1)
+            try:
+                stream = self.client.chat.completions.create(
+                    model=self.settings.model,
+                    messages=messages,
+                    temperature=0.2,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                for chunk in stream:
+                    if getattr(chunk, "usage", None):
+                        usage = _usage(chunk)
+                    for choice in chunk.choices or ():
+                        piece = getattr(choice.delta, "content", None)
+                        if piece:
+                            parts.append(piece)
+                            on_delta(piece)
+            except openai.OpenAIError as exc:
+                raise map_error(exc) from exc
+            text = "".join(parts)
+            if usage.total_tokens == 0:
+                usage = Usage(sum(estimate_tokens(m["content"]) for m in messages), estimate_tokens(text), 1)
+        citations = citations_from_markers(text, passages)
+        return Answer(text=text, citations=citations, usage=usage, grounded=bool(citations))
+
+    # -- embeddings -------------------------------------------------------------------------
+
+    def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
+        import openai
+
+        try:
+            response = self.client.embeddings.create(model=self.settings.embedding_model, input=list(texts))
+        except openai.OpenAIError as exc:
+            raise map_error(exc) from exc
+        vectors = [list(d.embedding) for d in sorted(response.data, key=lambda d: d.index)]
+        tokens = int(getattr(response.usage, "prompt_tokens", 0) or 0)
+        return vectors, Usage(tokens, 0, 1)

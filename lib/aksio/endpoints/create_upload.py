@@ -1,0 +1,20 @@
+"""create-upload: a document record and a signed URL to upload its file straight to Storage."""
+
+from __future__ import annotations
+
+from aksio.clients import firestore_client, storage_client
+from aksio.config import get_config
+from aksio.documents import api as models
+from aksio.documents import store
+from aksio.http import Api, Ctx
+
+api = Api("create-upload", summary="Start an upload: a document record and a signed PUT URL")
+
+
+@api.post("/", body=models.NewUpload, response=models.UploadCreated, status=201, errors=(400, 413, 415))
+def create(ctx: Ctx) -> models.UploadCreated:
+    """Create a document (``awaiting_upload``) and a V4 signed PUT URL, valid 15 minutes,
+    bound to the content type and the plan's size cap (send ``upload.headers`` with the PUT).
+    Processing starts when the upload completes; follow it with ``GET /documents/{id}``."""
+    bucket = storage_client().bucket(get_config().upload_bucket)
+    return store.create_upload(firestore_client(), bucket, ctx.uid, ctx.body)

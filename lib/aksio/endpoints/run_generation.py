@@ -1,0 +1,58 @@
+"""run-generation: the Cloud Tasks target that processes one step of a generation job.
+
+Only the queue may call it (:func:`aksio.tasks.verify_task_caller`). 200 when the step is
+done, was already done (a duplicate delivery), or failed for good (the job records why);
+503 for a transient failure, so Cloud Tasks retries the step with backoff. Not part of the
+public API document (it is named ``task_api``, not ``api``, so :mod:`aksio.openapi` skips it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, ValidationError
+
+from aksio import errors, log, tasks
+from aksio.clients import firestore_client
+from aksio.generation import store
+from aksio.http import Api, Ctx, Result
+from aksio.schema import ApiModel, RequestModel
+
+task_api = Api("run-generation", summary="One step of a generation job (Cloud Tasks only)", auth=False)
+_log = log.get_logger("aksio.run_generation")
+
+
+class StepTask(RequestModel):
+    uid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    job_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    step: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class StepDone(ApiModel):
+    job_id: str
+    step: int
+    result: str
+
+
+def _body(ctx: Ctx) -> StepTask:
+    try:
+        return StepTask.model_validate(json.loads(ctx.request.get_data() or b"null"))
+    except (ValueError, ValidationError):
+        raise errors.BadRequest("The task body is not a generation step.", code="invalid_task") from None
+
+
+@task_api.post("/", response=StepDone, errors=(400, 401, 403, 503))
+def run(ctx: Ctx) -> Any:
+    """Process one step: generate, validate, dedupe, write cards, enqueue the next step."""
+    tasks.verify_task_caller(ctx.request)
+    task = _body(ctx)
+    attempt = int(ctx.request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
+    try:
+        result = store.run_step(firestore_client(), task.uid, task.job_id, task.step, attempt=attempt)
+    except store.StepRetry as exc:
+        _log.warning("step will be retried: %s", exc.code, extra={"jobId": task.job_id, "step": task.step})
+        err = errors.Unavailable(f"Step {task.step} failed for now: {exc.message}", code=exc.code)
+        return Result(err.body(ctx.request_id), status=503, headers={"Retry-After": "10"})
+    _log.info("step %s: %s", task.step, result, extra={"jobId": task.job_id, "attempt": attempt})
+    return StepDone(job_id=task.job_id, step=task.step, result=result)

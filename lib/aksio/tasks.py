@@ -1,0 +1,171 @@
+"""Cloud Tasks: enqueue a step of a generation job, and check who calls ``run-generation``.
+
+Where a task goes and how it authenticates:
+
+- locally (the stack): ``$GATEWAY_URL/run-generation`` with the header
+  ``X-Aksio-Task-Secret: $TASKS_AUTH_SECRET`` (the Tasks emulator sends no OIDC token);
+- in production: ``$RUN_GENERATION_URL`` with an OIDC token Cloud Tasks mints for
+  ``$TASKS_SERVICE_ACCOUNT`` with that URL as audience (terraform sets both); the
+  service is deployed without public access, so IAM checks the token before the request
+  arrives, and :func:`verify_task_caller` checks audience and email once more.
+
+Task names are deterministic per job step, so enqueuing the same step twice creates one
+task (``AlreadyExists`` is success). The local emulator accepts a name twice, which is
+exactly the duplicate delivery the handler must tolerate anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aksio import errors, log
+from aksio.config import get_config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Request
+
+_log = log.get_logger("aksio.tasks")
+SECRET_HEADER = "X-Aksio-Task-Secret"  # noqa: S105 - a header name, not a secret
+
+
+def queue_path() -> str:
+    cfg = get_config()
+    return f"projects/{cfg.project}/locations/{cfg.tasks_location}/queues/{cfg.tasks_queue}"
+
+
+def target_url() -> str:
+    url = os.environ.get("RUN_GENERATION_URL")
+    if url:
+        return url
+    gateway = os.environ.get("GATEWAY_URL")
+    if gateway:
+        return gateway.rstrip("/") + "/run-generation"
+    raise RuntimeError("set RUN_GENERATION_URL (production) or GATEWAY_URL (local) to enqueue generation steps")
+
+
+def task_id(uid: str, job_id: str, step: int, attempt: int = 0) -> str:
+    """A task name for one step of one job: the same step always gets the same name."""
+    digest = hashlib.sha256(f"{uid}/{job_id}".encode()).hexdigest()[:16]
+    suffix = f"-r{attempt}" if attempt else ""
+    return f"gen-{digest}-{job_id[:40]}-s{step}{suffix}"
+
+
+def build_task(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0) -> dict[str, Any]:
+    body = json.dumps({"uid": uid, "jobId": job_id, "step": step}).encode()
+    request: dict[str, Any] = {
+        "http_method": "POST",
+        "url": target_url(),
+        "headers": {"Content-Type": "application/json"},
+        "body": body,
+    }
+    secret = os.environ.get("TASKS_AUTH_SECRET")
+    if secret and not get_config().is_production:
+        request["headers"][SECRET_HEADER] = secret
+    account = os.environ.get("TASKS_SERVICE_ACCOUNT")
+    if account:
+        request["oidc_token"] = {"service_account_email": account, "audience": _audience()}
+    task: dict[str, Any] = {
+        "name": f"{queue_path()}/tasks/{task_id(uid, job_id, step, attempt)}",
+        "http_request": request,
+    }
+    if delay_seconds > 0:
+        from google.protobuf import timestamp_pb2
+
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(datetime.now(UTC) + timedelta(seconds=delay_seconds))
+        task["schedule_time"] = ts
+    return task
+
+
+def enqueue_step(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0) -> bool:
+    """Enqueue ``step`` of the job; False when a task of that name already existed."""
+    from google.api_core import exceptions as gexc
+
+    from aksio.clients import tasks_client
+
+    task = build_task(uid, job_id, step, delay_seconds=delay_seconds, attempt=attempt)
+    try:
+        tasks_client().create_task(parent=queue_path(), task=task)  # type: ignore[arg-type]
+    except gexc.AlreadyExists:
+        _log.info("task already enqueued", extra={"jobId": job_id, "step": step})
+        return False
+    return True
+
+
+def _audience() -> str:
+    return os.environ.get("RUN_GENERATION_AUDIENCE") or os.environ.get("RUN_GENERATION_URL") or target_url()
+
+
+def verify_task_caller(request: Request) -> str:
+    """Whether this request comes from our queue; returns how it was authenticated
+    (``secret`` or ``oidc``), else raises 401/403. Never open: with neither a shared
+    secret (local) nor a service account (production) configured, every call is refused."""
+    cfg = get_config()
+    secret = os.environ.get("TASKS_AUTH_SECRET")
+    sent = request.headers.get(SECRET_HEADER)
+    if secret and not cfg.is_production and sent is not None:
+        if hmac.compare_digest(sent.encode(), secret.encode()):
+            return "secret"
+        raise errors.Unauthenticated("Bad task secret.", code="bad_task_secret")
+    header = request.headers.get("Authorization", "")
+    account = os.environ.get("TASKS_SERVICE_ACCOUNT")
+    if header.startswith("Bearer ") and account:
+        claims = _verify_oidc(header[7:].strip())
+        if claims.get("email") != account or not claims.get("email_verified", False):
+            raise errors.PermissionDenied("This caller may not run generation steps.", code="task_caller_denied")
+        return "oidc"
+    raise errors.Unauthenticated("Only the generation queue may call this.", code="task_auth_required")
+
+
+_REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
+_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+
+
+def _verify_oidc(token: str) -> dict[str, Any]:
+    """The token's claims, checked. Behind Cloud Run's IAM check (the service is deployed
+    private) the token arrives with its signature replaced by ``SIGNATURE_REMOVED_BY_GOOGLE``:
+    IAM verified it already, so only its claims (issuer, audience, expiry) are checked here,
+    and only in production. A token with its signature is verified in full."""
+    parts = token.split(".")
+    if len(parts) == 3 and parts[2] == _REMOVED:
+        if not get_config().is_production:
+            raise errors.Unauthenticated("Invalid task token.", code="bad_task_token")
+        return _stripped_claims(parts[1])
+    return _verify_signed(token)
+
+
+def _stripped_claims(payload: str) -> dict[str, Any]:
+    import base64
+    import time
+
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:
+        raise errors.Unauthenticated("Invalid task token.", code="bad_task_token") from None
+    if (
+        not isinstance(claims, dict)
+        or claims.get("iss") not in _ISSUERS
+        or claims.get("aud") != _audience()
+        or float(claims.get("exp") or 0) < time.time() - 60
+    ):
+        raise errors.Unauthenticated("Invalid task token.", code="bad_task_token")
+    return claims
+
+
+def _verify_signed(token: str) -> dict[str, Any]:
+    from google.auth import exceptions as gauth_exc
+    from google.auth.transport import requests as gauth_requests
+    from google.oauth2 import id_token
+
+    try:
+        claims: dict[str, Any] = id_token.verify_oauth2_token(  # type: ignore[no-untyped-call]
+            token, gauth_requests.Request(), audience=_audience()
+        )
+    except (ValueError, gauth_exc.GoogleAuthError):
+        raise errors.Unauthenticated("Invalid task token.", code="bad_task_token") from None
+    return claims

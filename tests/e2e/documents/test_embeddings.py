@@ -1,0 +1,68 @@
+"""The embeddings path against the local Firestore and Storage: process-upload storing a
+vector per chunk, retrieval by ``find_nearest``. Run in this process with
+``DOCUMENTS_EMBEDDINGS=on`` and the offline provider's hashed vectors (the gateway of the
+stack runs with the default, lexical)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.documents.conftest import Client, Storage
+from tests.unit.documents import samples
+
+pytestmark = pytest.mark.stack
+ai = pytest.importorskip("aksio.ai")
+
+TEXT = "\n\n".join(
+    [
+        "# Cells",
+        "Mitochondria produce ATP through oxidative phosphorylation in the inner membrane.",
+        "# Plants",
+        "Chloroplasts capture sunlight; photosynthesis fixes carbon dioxide into sugar.",
+        "# Physics",
+        "Newton's second law: force equals mass times acceleration.",
+    ]
+)
+
+
+def test_vectors_are_stored_and_searched_with_find_nearest(
+    client: Client, storage: Storage, firestore_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aksio.documents import embeddings, process, retrieval
+
+    uid = client.user.uid
+    doc_id = client.upload("mixed.md", samples.MD, TEXT.encode())
+    lexical_doc = client.wait(doc_id)
+    assert lexical_doc["status"] == "ready"
+    assert lexical_doc["chunkCount"] == 3
+    ref = firestore_db.document(f"users/{uid}/documents/{doc_id}")
+    assert ref.get().to_dict()["embeddingModel"] is None  # the stack's gateway: lexical only
+
+    monkeypatch.setenv("DOCUMENTS_EMBEDDINGS", "on")
+    ai.reset_provider(None)
+    obj = storage.obj(f"users/{uid}/documents/{doc_id}/mixed.md")
+    assert obj is not None
+    newer = obj | {"generation": str(int(obj["generation"]) + 1)}  # processed again, here, with vectors
+    assert process.handle(process.Event(id="e-vec", type="t", source="s", time=None, data=newer)) == "ready"
+    data = ref.get().to_dict()
+    assert (data["embeddingModel"], data["embeddingDims"]) == ("OfflineProvider", 256)
+    chunk = firestore_db.document(f"users/{uid}/documents/{doc_id}/chunks/00001").get().to_dict()
+    assert len(list(chunk["embedding"])) == 256
+
+    hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=2)
+    assert hits[0].document_id == doc_id
+    assert hits[0].heading == "Plants"
+    assert "Chloroplasts" in hits[0].text
+    assert 0 < hits[0].score <= 1
+    assert hits[0].score >= hits[1].score
+    found = embeddings.nearest(
+        firestore_db, uid, "force mass acceleration", [(doc_id, doc_id)], k=1, p=ai.get_provider()
+    )
+    assert found[0][3]["heading"] == "Physics"
+
+    monkeypatch.setenv("DOCUMENTS_EMBEDDINGS", "off")  # the same call, lexically
+    hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=1)
+    assert hits[0].heading == "Plants"
+    ai.reset_provider(None)

@@ -1,0 +1,130 @@
+"""Real PDF, DOCX, PPTX, TXT and Markdown files from create-upload to ready through the
+local stack: signed-URL PUT to the storage emulator, the bridge's Eventarc event,
+process-upload, then the document's status, counts and the stored chunks."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.e2e.documents.conftest import Client, Storage
+from tests.unit.documents import samples
+
+pytestmark = pytest.mark.stack
+
+
+def chunks_of(firestore_db: Any, uid: str, doc_id: str) -> list[dict[str, Any]]:
+    col = firestore_db.collection("users").document(uid).collection("documents").document(doc_id).collection("chunks")
+    return [s.to_dict() for s in col.order_by("index").stream()]
+
+
+def test_signed_url_is_bound_to_method_type_size_and_expiry(client: Client, storage: Storage) -> None:
+    before = datetime.now(UTC)
+    created = client.create("Notes.pdf", samples.PDF, 1234)
+    doc, upload = created["document"], created["upload"]
+    assert doc["status"] == "awaiting_upload"
+    assert doc["progress"] == 0
+    assert upload["method"] == "PUT"
+    assert upload["headers"] == {"Content-Type": "application/pdf", "x-goog-content-length-range": "0,26214400"}
+    url = urlparse(upload["url"])
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert url.path == f"/{storage.bucket}/users/{client.user.uid}/documents/{doc['id']}/Notes.pdf"
+    assert query["X-Goog-Algorithm"] == "GOOG4-RSA-SHA256"
+    assert query["X-Goog-Expires"] == "900"  # 15 minutes: the URL is refused after that
+    assert query["X-Goog-SignedHeaders"] == "content-type;host;x-goog-content-length-range"
+    signed_at = datetime.strptime(query["X-Goog-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert abs((signed_at - before).total_seconds()) < 60
+    expires = datetime.fromisoformat(upload["expiresAt"].replace("Z", "+00:00"))
+    assert 899 <= (expires - signed_at).total_seconds() <= 901
+    assert len(query["X-Goog-Signature"]) == 512  # RSA-2048, hex
+
+
+def test_pdf_goes_ready_with_pages_and_chunks(client: Client, firestore_db: Any) -> None:
+    doc_id = client.upload("Biology lecture.pdf", samples.PDF, samples.make_pdf(12, sentences=20))
+    doc = client.wait(doc_id)
+    assert doc["status"] == "ready", doc
+    assert (doc["pageCount"], doc["progress"]) == (12, 100)
+    assert doc["filename"] == "Biology lecture.pdf"
+    chunks = chunks_of(firestore_db, client.user.uid, doc_id)
+    assert len(chunks) == doc["chunkCount"] > 1
+    text = "\n".join(c["text"] for c in chunks)
+    for page in (1, 7, 12):
+        for line in samples.page_text(page, 20):
+            assert line in text
+            owner = next(c for c in chunks if line in c["text"])
+            assert owner["pages"][0] <= page <= owner["pages"][1]
+    assert all(200 <= c["tokenCount"] <= 1000 for c in chunks[:-1])
+
+
+def test_docx_pptx_txt_markdown_go_ready(client: Client, firestore_db: Any) -> None:
+    docx = samples.make_docx(
+        [("Cells", ["The cell is the basic unit of life."]), ("Energy", ["ATP is the energy currency."])]
+        + [(f"Extra {i}", [f"Paragraph {i}."]) for i in range(3)]
+    )
+    pptx = samples.make_pptx([("Intro", ["Osmosis moves water", "Diffusion moves solutes"]), ("End", ["Summary"])])
+    txt = b"Plain notes about enzymes.\n\nEnzymes lower activation energy.\fSecond page of notes."
+    md = b"# Genetics\n\nDNA is a double helix.\n\n## Replication\n\nDNA replication is semi-conservative.\n"
+    ids = {
+        "docx": client.upload("cells.docx", samples.DOCX, docx),
+        "pptx": client.upload("slides.pptx", samples.PPTX, pptx),
+        "txt": client.upload("notes.txt", samples.TXT, txt),
+        "md": client.upload("genetics.md", samples.MD, md),
+    }
+    docs = {k: client.wait(v) for k, v in ids.items()}
+    assert {k: (d["status"], d["pageCount"]) for k, d in docs.items()} == {
+        "docx": ("ready", 5),
+        "pptx": ("ready", 2),
+        "txt": ("ready", 2),
+        "md": ("ready", 1),
+    }
+    docx_chunks = chunks_of(firestore_db, client.user.uid, ids["docx"])
+    assert [(c["heading"], c["pages"]) for c in docx_chunks][:2] == [("Cells", [1, 1]), ("Energy", [2, 2])]
+    assert "ATP is the energy currency." in docx_chunks[1]["text"]
+    slides = chunks_of(firestore_db, client.user.uid, ids["pptx"])
+    assert [(c["heading"], c["pages"]) for c in slides] == [("Intro", [1, 1]), ("End", [2, 2])]
+    assert "Osmosis moves water" in slides[0]["text"]
+    notes = chunks_of(firestore_db, client.user.uid, ids["txt"])
+    assert notes[0]["text"] == "Plain notes about enzymes.\n\nEnzymes lower activation energy.\n\nSecond page of notes."
+    assert notes[0]["pages"] == [1, 2]
+    genetics = chunks_of(firestore_db, client.user.uid, ids["md"])
+    assert [c["heading"] for c in genetics] == ["Genetics", "Replication"]
+    listed = client.ok("GET", "/documents")["documents"]
+    assert [d["id"] for d in listed] == list(ids.values())
+
+
+def test_progress_is_visible_while_processing(client: Client) -> None:
+    doc_id = client.upload("big.pdf", samples.PDF, samples.make_pdf(400, sentences=30))
+    seen = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        doc = client.document(doc_id)
+        seen.add((doc["status"], doc["progress"]))
+        if doc["status"] in ("ready", "failed"):
+            break
+        time.sleep(0.05)
+    assert doc["status"] == "ready", doc
+    assert doc["pageCount"] == 400
+    assert any(status == "processing" and 0 < progress < 100 for status, progress in seen), seen
+
+
+def test_a_new_generation_replaces_the_chunks(client: Client, firestore_db: Any) -> None:
+    created = client.create("notes.txt", samples.TXT, 100)
+    doc_id = created["document"]["id"]
+    long_text = "\n\n".join(" ".join(samples.page_text(p, 12)) for p in range(1, 9)).encode()
+    assert client.put(created["upload"], long_text).status_code == 200
+    first = client.wait(doc_id)
+    assert first["status"] == "ready"
+    assert first["chunkCount"] > 1
+    # the URL is still valid: the same object written again is a new generation
+    assert client.put(created["upload"], b"Short replacement text.").status_code == 200
+    deadline = time.monotonic() + 60
+    while (doc := client.document(doc_id))["chunkCount"] != 1:
+        assert time.monotonic() < deadline, doc
+        time.sleep(0.2)
+    assert doc["status"] == "ready"
+    assert [c["text"] for c in chunks_of(firestore_db, client.user.uid, doc_id)] == ["Short replacement text."]
+    assert len(list(firestore_db.collection(f"users/{client.user.uid}/documents/{doc_id}/index").stream())) == 1
