@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aksio import errors, log, usage
+from aksio import errors, log, paging, usage
 from aksio.ai.base import Answer, Delta, Passage, PermanentProviderError, Provider, TransientProviderError, Turn
 from aksio.chat import grounding
 from aksio.chat import model as m
-from aksio.study import cursor as cursor_mod
 
 _log = log.get_logger("aksio.chat")
 
@@ -178,15 +177,7 @@ def list_chats(db: Any, uid: str, query: m.PageQuery) -> m.ChatPage:
 
     desc = firestore.Query.DESCENDING
     q = chats_col(db, uid).order_by("updatedAt", direction=desc).order_by("__name__", direction=desc)
-    if query.cursor:
-        when, doc_id = cursor_mod.decode(query.cursor)
-        q = q.start_after([when, doc_id])
-    snaps = list(q.limit(query.limit + 1).stream())
-    more = len(snaps) > query.limit
-    snaps = snaps[: query.limit]
-    next_cursor = None
-    if more and snaps:
-        next_cursor = cursor_mod.encode((snaps[-1].to_dict() or {})["updatedAt"], snaps[-1].id)
+    snaps, next_cursor = paging.page(q, "updatedAt", query.cursor, query.limit)
     return m.ChatPage(chats=[m.chat_from_stored(s.id, s.to_dict() or {}) for s in snaps], next_cursor=next_cursor)
 
 
@@ -198,15 +189,7 @@ def list_messages(db: Any, uid: str, chat_id: str, query: m.PageQuery) -> m.Mess
     """A chat's messages, oldest first, ``limit`` at a time."""
     _chat_or_404(db, uid, chat_id)
     q = chats_col(db, uid).document(chat_id).collection("messages").order_by("createdAt").order_by("__name__")
-    if query.cursor:
-        when, doc_id = cursor_mod.decode(query.cursor)
-        q = q.start_after([when, doc_id])
-    snaps = list(q.limit(query.limit + 1).stream())
-    more = len(snaps) > query.limit
-    snaps = snaps[: query.limit]
-    next_cursor = None
-    if more and snaps:
-        next_cursor = cursor_mod.encode((snaps[-1].to_dict() or {})["createdAt"], snaps[-1].id)
+    snaps, next_cursor = paging.page(q, "createdAt", query.cursor, query.limit)
     return m.MessagePage(
         messages=[m.message_from_stored(s.id, s.to_dict() or {}) for s in snaps], next_cursor=next_cursor
     )

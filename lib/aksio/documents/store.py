@@ -34,10 +34,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aksio import errors, log, plans
+from aksio import errors, log, paging, plans
 from aksio.documents import api, kinds, signing
 from aksio.documents.chunking import Chunk
-from aksio.study import cursor as cursor_mod
 
 _log = log.get_logger("aksio.documents")
 BATCH = 450  # writes per batch (Firestore allows 500)
@@ -131,17 +130,8 @@ def get_document(db: Any, uid: str, doc_id: str) -> api.Document:
 
 def list_documents(db: Any, uid: str, query: api.DocumentListQuery) -> api.DocumentPage:
     q = documents_col(db, uid).order_by("createdAt").order_by("__name__")
-    if query.cursor:
-        when, last_id = cursor_mod.decode(query.cursor)
-        q = q.start_after([when, last_id])
-    snaps = list(q.limit(query.limit + 1).stream())
-    more = len(snaps) > query.limit
-    snaps = snaps[: query.limit]
+    snaps, next_cursor = paging.page(q, "createdAt", query.cursor, query.limit)
     docs = [api.document(s.id, d) for s in snaps if not (d := s.to_dict() or {}).get("deleted")]
-    next_cursor = None
-    if more and snaps:
-        last = snaps[-1]
-        next_cursor = cursor_mod.encode((last.to_dict() or {})["createdAt"], last.id)
     return api.DocumentPage(documents=docs, next_cursor=next_cursor)
 
 

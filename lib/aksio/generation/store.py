@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aksio import errors, log, usage
+from aksio import errors, log, paging, usage
 from aksio.ai.base import (
     CardDraft,
     CardRequest,
@@ -41,7 +41,6 @@ from aksio.ai.base import (
 )
 from aksio.generation import inputs
 from aksio.generation import model as m
-from aksio.study import cursor as cursor_mod
 from aksio.study import store as study
 from aksio.study.model import MAX_TEXT_BYTES, note_id
 
@@ -196,15 +195,7 @@ def list_jobs(db: Any, uid: str, query: m.JobListQuery) -> m.JobPage:
         .order_by("createdAt", direction=firestore.Query.DESCENDING)
         .order_by("__name__", direction=firestore.Query.DESCENDING)
     )
-    if query.cursor:
-        when, doc_id = cursor_mod.decode(query.cursor)
-        q = q.start_after([when, doc_id])
-    snaps = list(q.limit(query.limit + 1).stream())
-    more = len(snaps) > query.limit
-    snaps = snaps[: query.limit]
-    next_cursor = None
-    if more and snaps:
-        next_cursor = cursor_mod.encode((snaps[-1].to_dict() or {})["createdAt"], snaps[-1].id)
+    snaps, next_cursor = paging.page(q, "createdAt", query.cursor, query.limit)
     return m.JobPage(jobs=[m.job_from_stored(s.id, s.to_dict() or {}) for s in snaps], next_cursor=next_cursor)
 
 

@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aksio import errors, log
+from aksio import errors, log, paging
 from aksio import settings as settings_mod
 from aksio.study import api
-from aksio.study import cursor as cursor_mod
 from aksio.study import stats as stats_mod
 from aksio.study.days import day_key, study_day
 from aksio.study.model import Content, Schedule, cloze_cards, content_hash, note_id, utc
@@ -146,17 +145,8 @@ def create_deck(db: Any, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool]:
 
 def list_decks(db: Any, uid: str, query: api.ListQuery) -> api.DeckPage:
     q = decks_col(db, uid).order_by("createdAt").order_by("__name__")
-    if query.cursor:
-        when, doc_id = cursor_mod.decode(query.cursor)
-        q = q.start_after([when, doc_id])
-    snaps = list(q.limit(query.limit + 1).stream())
-    more = len(snaps) > query.limit
-    snaps = snaps[: query.limit]
+    snaps, next_cursor = paging.page(q, "createdAt", query.cursor, query.limit)
     decks = [_deck(s) for s in snaps if not (s.to_dict() or {}).get("deleting")]
-    next_cursor = None
-    if more and snaps:
-        last = snaps[-1]
-        next_cursor = cursor_mod.encode((last.to_dict() or {})["createdAt"], last.id)
     return api.DeckPage(decks=decks, next_cursor=next_cursor)
 
 
@@ -327,15 +317,7 @@ def list_cards(db: Any, uid: str, query: api.CardListQuery) -> api.CardPage:
         _live_deck(decks_col(db, uid).document(query.deck_id).get(), query.deck_id)
         q = q.where(filter=_f("deckId", "==", query.deck_id))
     q = q.order_by("createdAt").order_by("__name__")
-    if query.cursor:
-        when, doc_id = cursor_mod.decode(query.cursor)
-        q = q.start_after([when, doc_id])
-    snaps = list(q.limit(query.limit + 1).stream())
-    more = len(snaps) > query.limit
-    snaps = snaps[: query.limit]
-    next_cursor = None
-    if more and snaps:
-        next_cursor = cursor_mod.encode((snaps[-1].to_dict() or {})["createdAt"], snaps[-1].id)
+    snaps, next_cursor = paging.page(q, "createdAt", query.cursor, query.limit)
     return api.CardPage(cards=[_card(s) for s in snaps], next_cursor=next_cursor)
 
 

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from aksio import errors
-from aksio.study import api, cursor
+from aksio import paging as cursor
+from aksio.study import api
 from aksio.study.ids import card_id
 
 
