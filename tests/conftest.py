@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import requests
@@ -54,6 +55,25 @@ class User:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.id_token}"}
+
+
+@dataclass
+class ApiClient:
+    """A signed-in user's calls through the gateway (e2e modules add their own helpers)."""
+
+    base: str
+    user: User
+    session: requests.Session
+
+    def call(self, method: str, path: str, **kw: Any) -> requests.Response:
+        kw.setdefault("timeout", 60)
+        headers = self.user.headers | kw.pop("headers", {})
+        return self.session.request(method, f"{self.base}{path}", headers=headers, **kw)
+
+    def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
+        response = self.call(method, path, **kw)
+        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json()
 
 
 def sign_up(auth_host: str, email: str | None = None) -> User:

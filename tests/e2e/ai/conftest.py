@@ -16,7 +16,7 @@ import requests
 from aksio.ai.openai_provider import OpenAIProvider, OpenAISettings
 from aksio.generation import model as gen_model
 from aksio.generation import store as gen_store
-from tests.conftest import User
+from tests.conftest import ApiClient, User
 from tests.e2e.ai.wire import WireServer
 
 # The gateway gets the environment the stack was started with: with OPENAI_API_KEY set it would
@@ -88,23 +88,7 @@ def cards_of(db: Any, uid: str, deck_id: str | None = None) -> list[dict[str, An
 # -- through the gateway ----------------------------------------------------------------------
 
 
-@dataclass
-class Client:
-    base: str
-    user: User
-    session: requests.Session
-
-    def call(self, method: str, path: str, **kw: Any) -> requests.Response:
-        kw.setdefault("timeout", 60)
-        return self.session.request(
-            method, f"{self.base}{path}", headers=self.user.headers | kw.pop("headers", {}), **kw
-        )
-
-    def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
-        response = self.call(method, path, **kw)
-        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
+class Client(ApiClient):
     def deck(self, name: str = "Deck") -> str:
         return str(self.ok("POST", "/decks", 201, json={"name": name})["id"])
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -14,26 +13,12 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.conftest import User, need_env
+from tests.conftest import ApiClient, User, need_env
 
 TERMINAL = ("ready", "failed")
 
 
-@dataclass
-class Client:
-    base: str
-    user: User
-    session: requests.Session
-
-    def call(self, method: str, path: str, **kw: Any) -> requests.Response:
-        kw.setdefault("timeout", 60)
-        return self.session.request(method, f"{self.base}{path}", headers=self.user.headers, **kw)
-
-    def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
-        response = self.call(method, path, **kw)
-        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
+class Client(ApiClient):
     def create(self, filename: str, content_type: str, size: int) -> dict[str, Any]:
         body = {"filename": filename, "contentType": content_type, "sizeBytes": size}
         created: dict[str, Any] = self.ok("POST", "/create-upload", 201, json=body)

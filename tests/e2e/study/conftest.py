@@ -6,30 +6,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import User
+from tests.conftest import ApiClient, User
 
 
-@dataclass
-class Client:
-    base: str
-    user: User
-    session: requests.Session
-
-    def call(self, method: str, path: str, **kw: Any) -> requests.Response:
-        kw.setdefault("timeout", 30)
-        return self.session.request(method, f"{self.base}{path}", headers=self.user.headers, **kw)
-
-    def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
-        response = self.call(method, path, **kw)
-        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
+class Client(ApiClient):
     def deck(self, name: str = "Deck") -> str:
         return str(self.ok("POST", "/decks", 201, json={"name": name})["id"])
 
