@@ -15,7 +15,6 @@ Run: ``.venv/bin/python local/stack.py exec -- .venv/bin/python bench/ai.py [--q
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -27,6 +26,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
+from _stack import need, sign_up  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
 TOPICS = [
@@ -49,13 +50,6 @@ def page(n: int) -> str:
     return "\n".join(lines)
 
 
-def need(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        sys.exit(f"{name} is not set: run under the local stack (local/stack.py exec -- ...)")
-    return value
-
-
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -65,18 +59,7 @@ class Student:
     def __init__(self, gateway: str, auth_host: str) -> None:
         self.gateway = gateway
         self.session = requests.Session()
-        r = requests.post(
-            f"http://{auth_host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=bench",
-            json={
-                "email": f"bench-{uuid.uuid4().hex[:10]}@example.test",
-                "password": "bench-123",
-                "returnSecureToken": True,
-            },
-            timeout=10,
-        )
-        r.raise_for_status()
-        self.uid = r.json()["localId"]
-        self.headers = {"Authorization": f"Bearer {r.json()['idToken']}"}
+        self.uid, self.headers = sign_up(auth_host)
 
     def call(self, method: str, path: str, **kw: Any) -> requests.Response:
         return self.session.request(method, self.gateway + path, headers=self.headers, timeout=120, **kw)

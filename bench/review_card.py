@@ -19,7 +19,6 @@ Run under the stack: ``.venv/bin/python local/stack.py exec -- .venv/bin/python 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -33,30 +32,14 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
-
-
-def need(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        sys.exit(f"{name} is not set: run under the local stack (local/stack.py exec -- ...)")
-    return value
+from _stack import need, sign_up  # noqa: E402
 
 
 class Student:
     def __init__(self, gateway: str, auth_host: str) -> None:
         self.gateway = gateway
         self.session = requests.Session()
-        r = requests.post(
-            f"http://{auth_host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=bench",
-            json={
-                "email": f"bench-{uuid.uuid4().hex[:10]}@example.test",
-                "password": "bench-pass-123",
-                "returnSecureToken": True,
-            },
-            timeout=10,
-        )
-        r.raise_for_status()
-        self.headers = {"Authorization": f"Bearer {r.json()['idToken']}"}
+        self.uid, self.headers = sign_up(auth_host)
         deck = self.post("/decks", {"name": "bench"}, 201)["id"]
         self.deck = deck
 
