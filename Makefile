@@ -28,13 +28,13 @@ install: $(STAMP) ## install Python deps into .venv, node deps and the tasks emu
 	@bash local/install.sh
 
 run: install ## start the whole local stack and the gateway on http://127.0.0.1:8000 (Ctrl-C stops it)
-	$(PY) local/stack.py run
+	$(PY) local/stack run
 
 test: install lint ## lint, start the local stack, run every test, stop the stack
-	$(PY) local/stack.py exec --free-ports -- $(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) local/stack exec --free-ports -- $(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## the tests that need no running peer (fast)
-	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
+test-unit: $(STAMP) ## the tests that need no running peer (fast: unit and service tiers)
+	$(PY) -m pytest -q tests/unit tests/service $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff (lint and format check) and mypy
 	$(VENV)/bin/ruff check .
@@ -54,9 +54,9 @@ openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
 bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency)
 	$(PY) bench/cold_import.py
 	$(PY) bench/firestore_emulator.py
-	$(PY) local/stack.py exec --free-ports -- $(PY) bench/review_card.py
-	$(PY) local/stack.py exec --free-ports -- $(PY) bench/documents.py
-	$(PY) local/stack.py exec --free-ports -- $(PY) bench/ai.py
+	$(PY) local/stack exec --free-ports -- $(PY) bench/review_card.py
+	$(PY) local/stack exec --free-ports -- $(PY) bench/documents.py
+	$(PY) local/stack exec --free-ports -- $(PY) bench/ai.py
 
 firestore-emulator: $(STAMP) ## run the Firestore emulator in the foreground (PORT=8080 [DATA=path])
 	PYTHONPATH=local $(PY) -m firestore_emulator --host 127.0.0.1 --port $(PORT) $(if $(DATA),--data $(DATA))

@@ -13,7 +13,7 @@ def need(name: str) -> str:
     """A variable the stack sets; exits with a hint when the benchmark runs without it."""
     value = os.environ.get(name)
     if not value:
-        sys.exit(f"{name} is not set: run under the local stack (local/stack.py exec -- ...)")
+        sys.exit(f"{name} is not set: run under the local stack (local/stack exec -- ...)")
     return value
 
 

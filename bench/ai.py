@@ -9,7 +9,7 @@
    completion tokens, cards, and wall time (total and per step), with the fake model
    answering at once and, optionally, after a simulated model latency.
 
-Run: ``.venv/bin/python local/stack.py exec -- .venv/bin/python bench/ai.py [--questions 60]``
+Run: ``.venv/bin/python local/stack exec -- .venv/bin/python bench/ai.py [--questions 60]``
 """
 
 from __future__ import annotations
@@ -108,9 +108,10 @@ def bench_generation(uid: str, doc_id: str, latency: float, count: int) -> None:
     from aksio.ai.openai_provider import OpenAIProvider, OpenAISettings
     from aksio.clients import firestore_client
     from aksio.generation import model as gen_model
-    from aksio.generation import store as gen_store
+    from aksio.generation import service as gen_store
+    from aksio.generation import steps as gen_steps
     from aksio.study import api as study_api
-    from aksio.study import store as study_store
+    from aksio.study import service as study_store
     from tests.e2e.ai.wire import Scripted, WireServer
 
     db = firestore_client()
@@ -127,7 +128,7 @@ def bench_generation(uid: str, doc_id: str, latency: float, count: int) -> None:
     while queued:
         step = queued.pop(0)
         t = time.perf_counter()
-        gen_store.run_step(
+        gen_steps.run_step(
             db, uid, job.job_id, step, provider=provider, enqueue=lambda _u, _j, s: queued.append(s) or True
         )
         step_times.append(time.perf_counter() - t)

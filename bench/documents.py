@@ -17,7 +17,7 @@
    Goal: ≤ 5 ms per query.
 
 Run: ``.venv/bin/python bench/documents.py`` (or under the stack:
-``.venv/bin/python local/stack.py exec -- .venv/bin/python bench/documents.py``).
+``.venv/bin/python local/stack exec -- .venv/bin/python bench/documents.py``).
 """
 
 from __future__ import annotations
@@ -87,13 +87,13 @@ def child_pdf(path: str) -> None:
     timings["index"] = time.perf_counter() - t
     if os.environ.get("FIRESTORE_EMULATOR_HOST"):
         from aksio.clients import firestore_client
-        from aksio.documents import store
+        from aksio.documents import repository
 
         db = firestore_client()
-        ref = store.doc_ref(db, f"bench-{uuid.uuid4().hex[:8]}", "pdf300")
+        uid = f"bench-{uuid.uuid4().hex[:8]}"
         t = time.perf_counter()
-        store.write_chunks(db, ref, chunks)
-        store.write_index(db, ref, parts, "1")
+        repository.write_chunks(db, uid, "pdf300", chunks)
+        repository.write_index(db, uid, "pdf300", parts, "1")
         timings["firestore writes"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -12,7 +12,7 @@ Each at 1 client and at 8 concurrent clients; for review-card the 8 clients are 
 users (the normal case) or one user reviewing 8 different cards at once (every review
 then contends for the same user document).
 
-Run under the stack: ``.venv/bin/python local/stack.py exec -- .venv/bin/python bench/review_card.py``
+Run under the stack: ``.venv/bin/python local/stack exec -- .venv/bin/python bench/review_card.py``
 (needs GATEWAY_URL, FIRESTORE_EMULATOR_HOST, FIREBASE_AUTH_EMULATOR_HOST).
 """
 

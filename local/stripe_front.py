@@ -1,8 +1,8 @@
 """The local stack's Stripe: a front speaking Stripe's wire format for what localstripe lacks,
 in front of localstripe for everything else, so the real ``stripe`` client runs against it.
 
-``local/stack.py serve-stripe`` runs localstripe on a private loopback port and this front on
-the stripe component's port (``STRIPE_API_BASE``). The front itself serves:
+``local/stack serve-stripe`` (:mod:`stack.stripe_server`) runs localstripe on a private loopback
+port and this front on the stripe component's port (``STRIPE_API_BASE``). The front itself serves:
 
 - Checkout Sessions: ``POST /v1/checkout/sessions`` (checks the mode, ``success_url``, that
   every line item's price and the customer exist) and ``GET /v1/checkout/sessions/{id}``.

@@ -135,7 +135,7 @@ module "functions" {
   tasks_location        = module.tasks.location
   secret_ids            = module.secrets.secret_ids
   cors_origins          = var.allowed_origins
-  aksio_env             = var.aksio_env
+  ai_provider           = var.ai_provider
   environment_variables = var.environment_variables
   labels                = var.labels
 }

@@ -74,10 +74,14 @@ variable "runtime" {
   default     = "python311"
 }
 
-variable "aksio_env" {
-  description = "Value of AKSIO_ENV in every function."
+variable "ai_provider" {
+  description = "AI_PROVIDER of every function: openai (the AI routes answer 503 ai_unavailable without OPENAI_API_KEY) or offline (no model)."
   type        = string
-  default     = "production"
+  default     = "openai"
+  validation {
+    condition     = contains(["openai", "offline"], var.ai_provider)
+    error_message = "ai_provider must be openai or offline."
+  }
 }
 
 variable "environment_variables" {

@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite.
 
 Tests that need a peer of the local stack read where it is from the environment that
-``local/stack.py exec`` sets (``make test`` does that). Run alone, without the stack,
+``local/stack exec`` sets (``make test`` does that). Run alone, without the stack,
 such tests are skipped with the reason; under the stack (``AKSIO_STACK=1``) a missing
 peer is an error, so CI can never pass by skipping.
 """
@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
+
+
+@pytest.fixture(autouse=True)
+def _fresh_config() -> Iterator[None]:
+    """Each test reads the environment anew (``aksio.config`` caches it per instance); a
+    test that changes the environment after the configuration was read calls
+    ``aksio.clients.reset_clients()``."""
+    from aksio.config import get_config
+
+    get_config.cache_clear()
+    yield
+    get_config.cache_clear()
 
 
 def need_env(*names: str) -> dict[str, str]:
@@ -97,3 +109,30 @@ def new_user(auth_emulator: str) -> Callable[[], User]:
 @pytest.fixture
 def user(new_user: Callable[[], User]) -> User:
     return new_user()
+
+
+class Aborts:
+    """The Firestore emulator's fault injection: transaction commits touching a path prefix
+    answer ABORTED, as production does under contention (``:abortTransactions``)."""
+
+    def __init__(self) -> None:
+        host = need_env("FIRESTORE_EMULATOR_HOST")["FIRESTORE_EMULATOR_HOST"]
+        project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCLOUD_PROJECT") or "demo-aksio"
+        self.url = f"http://{host}/emulator/v1/projects/{project}/databases/(default):abortTransactions"
+        self.prefixes: list[str] = []
+
+    def on(self, path_prefix: str, count: int = 1000) -> None:
+        """The next ``count`` commits touching ``path_prefix`` abort (more than any retry budget)."""
+        self.prefixes.append(path_prefix)
+        requests.post(self.url, json={"pathPrefix": path_prefix, "count": count}, timeout=10).raise_for_status()
+
+    def off(self, path_prefix: str) -> None:
+        requests.post(self.url, json={"pathPrefix": path_prefix, "count": 0}, timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def aborts() -> Iterator[Aborts]:
+    faults = Aborts()
+    yield faults
+    for prefix in faults.prefixes:
+        faults.off(prefix)

@@ -2,12 +2,13 @@
 
 Extracts the text, chunks and indexes it, and keeps the document's status and progress.
 A bad file ends the document `failed` with a reason and acknowledges the event; a transient
-failure raises so the event is retried; stale and duplicate events are no-ops.
+failure raises so the event is retried (contention answers 503); stale and duplicate events
+are no-ops.
 """
 
 import functions_framework
 
-from aksio.documents.process import on_finalized
+from aksio.endpoints.process_upload import on_finalized
 
 
 @functions_framework.cloud_event

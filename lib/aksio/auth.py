@@ -6,7 +6,9 @@ firebase-admin (signature, expiry, audience = our project, issuer). With
 deleted users are refused: one Auth API call, used by the functions that need it.
 
 Against the Auth emulator (``FIREBASE_AUTH_EMULATOR_HOST``) firebase-admin accepts
-unsigned tokens by design; every other check still applies.
+unsigned tokens by design; every other check still applies. That variable can never be
+honoured in production: there the configuration refuses to load with any
+``*_EMULATOR_HOST`` set, and the function refuses to start (:mod:`aksio.config`).
 """
 
 from __future__ import annotations

@@ -5,14 +5,19 @@ Each one honours its emulator variable: ``FIRESTORE_EMULATOR_HOST`` and
 ``CLOUD_TASKS_EMULATOR_HOST`` is ours (the Tasks library has no emulator switch), and
 makes the Tasks client talk gRPC over an insecure channel to that host.
 Imports are local so a function only pays for the clients it uses.
+
+Every Firestore RPC goes through :class:`aksio.deadlines.Interceptor` (the request's time
+budget, a 503 instead of a hang): :func:`firestore_client` builds a ``firestore.Client``
+whose generated transport wraps the channel the library makes (insecure to the emulator,
+TLS with credentials in production) with ``grpc.intercept_channel``. Why this way is
+explained in :mod:`aksio.deadlines`.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aksio.config import get_config
 
@@ -24,11 +29,40 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def firestore_client() -> firestore.Client:
-    from google.cloud import firestore
-
     cfg = get_config()
     with _lock:
-        return firestore.Client(project=cfg.project, database=cfg.firestore_database)
+        return _firestore_class()(project=cfg.project, database=cfg.firestore_database)
+
+
+@lru_cache(maxsize=1)
+def _firestore_class() -> type[firestore.Client]:
+    """``firestore.Client`` with :class:`aksio.deadlines.Interceptor` on its channel.
+
+    The library builds the channel itself and passes it to its generated transport as
+    ``channel=``, in ``Client._firestore_api``: the property its own ``Client`` and
+    ``AsyncClient`` override to pick their transport class, which is what this subclass
+    does too, calling the ``_firestore_api_helper`` they call (the non-public names used;
+    ``tests/unit/test_deadlines.py`` fails if an upgrade of the library changes them)."""
+    import grpc
+    from google.cloud import firestore
+    from google.cloud.firestore_v1.services.firestore import client as gapic
+    from google.cloud.firestore_v1.services.firestore.transports.grpc import FirestoreGrpcTransport
+
+    from aksio.deadlines import Interceptor
+
+    class DeadlineInterceptor(Interceptor, grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):  # type: ignore[misc]
+        pass
+
+    class DeadlineTransport(FirestoreGrpcTransport):
+        def __init__(self, *, channel: Any, **kwargs: Any) -> None:
+            super().__init__(channel=grpc.intercept_channel(channel, DeadlineInterceptor()), **kwargs)
+
+    class Client(firestore.Client):
+        @property
+        def _firestore_api(self) -> Any:
+            return self._firestore_api_helper(DeadlineTransport, gapic.FirestoreClient, gapic)
+
+    return Client
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +71,7 @@ def storage_client() -> storage.Client:
 
     cfg = get_config()
     with _lock:
-        if os.environ.get("STORAGE_EMULATOR_HOST"):
+        if get_config().storage_emulator_host:
             from google.auth.credentials import AnonymousCredentials
 
             return storage.Client(project=cfg.project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
@@ -49,7 +83,7 @@ def tasks_client() -> tasks_v2.CloudTasksClient:
     from google.cloud import tasks_v2
 
     with _lock:
-        host = os.environ.get("CLOUD_TASKS_EMULATOR_HOST")
+        host = get_config().tasks_emulator_host
         if host:
             import grpc
             from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport

@@ -1,22 +1,48 @@
-"""Configuration from the environment, read once per instance.
+"""Configuration: every environment variable the package reads is read here, once per instance.
 
-Secrets never live here: see :mod:`aksio.secrets`.
+:func:`get_config` parses the environment into a frozen :class:`Config` (cached; tests that
+change the environment call :func:`aksio.clients.reset_clients`). A value that does not
+parse is a :class:`ConfigError` naming the variable. Secret values are not fields: they are
+read through :func:`aksio.secrets.get_secret`, which asks :func:`env_value` first.
+
+Production is decided by the project, never by a flag: every project whose id does not
+start with ``demo-`` (the prefix the Firebase emulators reserve for projects that cannot
+reach real resources; the local stack and the tests use ``demo-aksio``) is production. In
+production the configuration refuses to load while any ``*_EMULATOR_HOST`` variable is set
+(firebase-admin would accept unsigned ID tokens; the clients would talk to whatever host is
+named), and on Cloud Run (``K_SERVICE`` set) a missing project id is refused too. The
+package root (:mod:`aksio`) loads the configuration on import, so such a function fails to
+start instead of serving.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
+
+DEMO_PREFIX = "demo-"
+EMULATOR_SUFFIX = "_EMULATOR_HOST"
+AI_PROVIDERS = ("openai", "offline")
+EMBEDDINGS_MODES = ("auto", "on", "off")
+RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+PRICE_PREFIX = "STRIPE_PRICE_"
+LOCAL_CORS = "http://localhost:5173,http://127.0.0.1:5173"
+N = TypeVar("N", int, float)
 
 
-def _csv(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+class ConfigError(RuntimeError):
+    """The environment is not a configuration this code may run with."""
+
+
+def is_production_project(project: str) -> bool:
+    return not project.startswith(DEMO_PREFIX)
 
 
 @dataclass(frozen=True)
 class Config:
-    env: str = "local"  # local | test | production
     project: str = "demo-aksio"
     region: str = "us-central1"
     upload_bucket: str = "aksio-uploads"
@@ -27,23 +53,151 @@ class Config:
     max_body_bytes: int = 1024 * 1024
     firestore_database: str = "(default)"
 
+    # AI: "openai", "offline", or None (openai when OPENAI_API_KEY is configured; else
+    # offline, except in production, where AI routes answer 503 ai_unavailable).
+    ai_provider: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_embedding_model: str = "text-embedding-3-small"
+    # Per model request, and the client's own retries: well inside the functions' timeouts
+    # (chat-reply 120 s, process-upload 300 s, run-generation 600 s).
+    openai_timeout_seconds: float = 30.0
+    openai_max_retries: int = 1
+    openai_response_format: str = "json_schema"
+    openai_max_output_tokens: int = 4096
+    documents_embeddings: str = "auto"  # auto | on | off
+    documents_lease_seconds: float = 120.0
+    generation_max_attempts: int = 5
+    event_max_age_seconds: float = 3600.0
+
+    # Billing.
+    stripe_api_base: str | None = None
+    stripe_timeout_seconds: float = 8.0  # load() takes it from aksio.deadlines.STRIPE_TIMEOUT_S
+    stripe_max_network_retries: int = 1
+    # Stripe price ids by the variable naming them (``STRIPE_PRICE_PRO``: see aksio.plans).
+    stripe_prices: Mapping[str, str] = field(default_factory=dict)
+    billing_return_origins: tuple[str, ...] = field(default_factory=tuple)
+    billing_grace_days: float = 7.0
+
+    # Emulators our own code talks to (the client libraries read the others themselves).
+    storage_emulator_host: str | None = None
+    tasks_emulator_host: str | None = None
+
+    # Generation tasks (see aksio.tasks).
+    run_generation_url: str | None = None
+    run_generation_audience: str | None = None
+    gateway_url: str | None = None
+    tasks_service_account: str | None = None
+    # The local stack's shared task secret; never set in production (OIDC only there).
+    tasks_auth_secret: str | None = field(default=None, repr=False)
+
     @property
     def is_production(self) -> bool:
-        return self.env == "production"
+        return is_production_project(self.project)
+
+
+def env_value(name: str) -> str | None:
+    """The raw value of one environment variable (for :mod:`aksio.secrets`)."""
+    return os.environ.get(name)
+
+
+def emulator_variables(env: Mapping[str, str]) -> list[str]:
+    """The ``*_EMULATOR_HOST`` variables set in ``env``."""
+    return sorted(name for name in env if name.upper().endswith(EMULATOR_SUFFIX))
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _str(env: Mapping[str, str], name: str) -> str | None:
+    """The variable's value, None when unset or blank."""
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _num(env: Mapping[str, str], name: str, default: N, cast: Callable[[str], N], minimum: N) -> N:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    raw = _str(env, name)
+    if raw is None:
+        return None
+    value = raw.lower()
+    if value not in choices:
+        raise ConfigError(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _project(env: Mapping[str, str]) -> str:
+    project = _str(env, "GOOGLE_CLOUD_PROJECT") or _str(env, "GCLOUD_PROJECT")
+    if project:
+        return project
+    if _str(env, "K_SERVICE"):
+        raise ConfigError("GOOGLE_CLOUD_PROJECT is not set: on Cloud Run the project must be named")
+    return "demo-aksio"
+
+
+def load(env: Mapping[str, str]) -> Config:
+    """The configuration of ``env``; :class:`ConfigError` when production would be unsafe."""
+    from aksio.deadlines import STRIPE_TIMEOUT_S  # here, not above: no import cycle ever
+
+    project = _project(env)
+    production = is_production_project(project)
+    if production and (emulators := emulator_variables(env)):
+        raise ConfigError(
+            f"refusing to start: project {project!r} is production (not {DEMO_PREFIX}*) and "
+            f"emulator variables are set: {', '.join(emulators)}; unset them"
+        )
+    origins = tuple(o.rstrip("/").lower() for o in _csv(env.get("BILLING_RETURN_ORIGINS")))
+    return Config(
+        project=project,
+        region=_str(env, "FUNCTION_REGION") or _str(env, "REGION") or "us-central1",
+        upload_bucket=_str(env, "UPLOAD_BUCKET") or "aksio-uploads",
+        tasks_queue=_str(env, "TASKS_QUEUE") or "ai-jobs",
+        tasks_location=_str(env, "TASKS_LOCATION") or "us-central1",
+        cors_origins=_csv(env.get("CORS_ORIGINS", LOCAL_CORS)),
+        max_body_bytes=_num(env, "MAX_BODY_BYTES", 1024 * 1024, int, 1),
+        firestore_database=_str(env, "FIRESTORE_DATABASE") or "(default)",
+        ai_provider=_choice(env, "AI_PROVIDER", AI_PROVIDERS),
+        openai_base_url=_str(env, "OPENAI_BASE_URL"),
+        openai_model=_str(env, "OPENAI_MODEL") or "gpt-4o-mini",
+        openai_embedding_model=_str(env, "OPENAI_EMBEDDING_MODEL") or "text-embedding-3-small",
+        openai_timeout_seconds=_num(env, "OPENAI_TIMEOUT_SECONDS", 30.0, float, 0.1),
+        openai_max_retries=_num(env, "OPENAI_MAX_RETRIES", 1, int, 0),
+        openai_response_format=_choice(env, "OPENAI_RESPONSE_FORMAT", RESPONSE_FORMATS) or "json_schema",
+        openai_max_output_tokens=_num(env, "OPENAI_MAX_OUTPUT_TOKENS", 4096, int, 1),
+        documents_embeddings=_choice(env, "DOCUMENTS_EMBEDDINGS", EMBEDDINGS_MODES) or "auto",
+        documents_lease_seconds=_num(env, "DOCUMENTS_LEASE_SECONDS", 120.0, float, 1.0),
+        generation_max_attempts=_num(env, "GENERATION_MAX_ATTEMPTS", 5, int, 1),
+        event_max_age_seconds=_num(env, "EVENT_MAX_AGE_SECONDS", 3600.0, float, 1.0),
+        stripe_api_base=_str(env, "STRIPE_API_BASE"),
+        stripe_timeout_seconds=_num(env, "STRIPE_TIMEOUT_SECONDS", STRIPE_TIMEOUT_S, float, 0.1),
+        stripe_max_network_retries=_num(env, "STRIPE_MAX_NETWORK_RETRIES", 1, int, 0),
+        stripe_prices={k: v.strip() for k, v in env.items() if k.startswith(PRICE_PREFIX) and v.strip()},
+        billing_return_origins=origins,
+        billing_grace_days=_num(env, "BILLING_GRACE_DAYS", 7.0, float, 0.0),
+        storage_emulator_host=_str(env, "STORAGE_EMULATOR_HOST"),
+        tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
+        run_generation_url=_str(env, "RUN_GENERATION_URL"),
+        run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
+        gateway_url=_str(env, "GATEWAY_URL"),
+        tasks_service_account=_str(env, "TASKS_SERVICE_ACCOUNT"),
+        tasks_auth_secret=None if production else _str(env, "TASKS_AUTH_SECRET"),
+    )
 
 
 @lru_cache(maxsize=1)
 def get_config() -> Config:
-    env = os.environ
-    project = env.get("GOOGLE_CLOUD_PROJECT") or env.get("GCLOUD_PROJECT") or "demo-aksio"
-    return Config(
-        env=env.get("AKSIO_ENV", "local"),
-        project=project,
-        region=env.get("FUNCTION_REGION", env.get("REGION", "us-central1")),
-        upload_bucket=env.get("UPLOAD_BUCKET", "aksio-uploads"),
-        tasks_queue=env.get("TASKS_QUEUE", "ai-jobs"),
-        tasks_location=env.get("TASKS_LOCATION", "us-central1"),
-        cors_origins=_csv(env.get("CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173")),
-        max_body_bytes=int(env.get("MAX_BODY_BYTES", str(1024 * 1024))),
-        firestore_database=env.get("FIRESTORE_DATABASE", "(default)"),
-    )
+    """This instance's configuration (see :func:`load`)."""
+    return load(os.environ)

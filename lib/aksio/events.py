@@ -9,7 +9,6 @@ Google's "avoid infinite retries" guidance does.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,7 +38,7 @@ class Event:
 
 
 def max_age_seconds() -> float:
-    return float(os.environ.get("EVENT_MAX_AGE_SECONDS", "3600"))
+    return get_config().event_max_age_seconds
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -15,9 +15,9 @@ request to it::
 
 ``Api`` does, in order: request id and log context, CORS (allow-list), size limit (413),
 routing (404, 405 with ``Allow``), Firebase authentication (401), content type (415),
-JSON and validation (400 with the offending fields), the handler, rendering, and one
-error shape for everything (500 without internals). The same declarations generate the
-OpenAPI document (:mod:`aksio.openapi`).
+JSON and validation (400 with the offending fields), the handler (within a Firestore time
+budget, :mod:`aksio.deadlines`), rendering, and one error shape for everything (500
+without internals). The same declarations generate the OpenAPI document (:mod:`aksio.openapi`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from werkzeug.exceptions import NotFound as _WzNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
-from aksio import errors, log
+from aksio import deadlines, errors, log
 from aksio.config import get_config
+from aksio.edge import MethodNotAllowed, UnsupportedMediaType, dependency_error, error_headers, status_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Request
@@ -177,12 +178,18 @@ class Api:
                 response = self._preflight(request, cors)
             else:
                 route, params = self._match(request)
-                response = self._dispatch(request, request_id, route, params)
-        except errors.ApiError as exc:
+                with deadlines.budget(deadlines.REQUEST_BUDGET_S):  # bounds every Firestore call
+                    response = self._dispatch(request, request_id, route, params)
+        except errors.AppError as exc:
             response = _error_response(exc, request_id)
-        except Exception:
-            _log.exception("unhandled error", extra={"function": self.name})
-            response = _error_response(errors.Internal(), request_id)
+        except Exception as exc:
+            unavailable = dependency_error(exc)
+            if unavailable is not None:
+                _log.warning("dependency unavailable: %s", type(exc).__name__, extra={"function": self.name})
+                response = _error_response(unavailable, request_id)
+            else:
+                _log.exception("unhandled error", extra={"function": self.name})
+                response = _error_response(errors.Internal(), request_id)
         response.headers["X-Request-Id"] = request_id
         response.headers.update(cors)
         _log.info(
@@ -215,7 +222,7 @@ class Api:
             raise errors.NotFound(f"No such route: {request.method} {request.path}") from None
         except _WzMethodNotAllowed as exc:
             allowed = sorted(set(exc.valid_methods or ()) | {"OPTIONS"})
-            raise errors.MethodNotAllowed(
+            raise MethodNotAllowed(
                 f"{request.method} is not allowed here; use {', '.join(allowed)}.",
                 headers={"Allow": ", ".join(allowed)},
             ) from None
@@ -235,7 +242,7 @@ class Api:
         ctx = Ctx(request=request, request_id=request_id, params=params)
         max_bytes = get_config().max_body_bytes
         if request.content_length is not None and request.content_length > max_bytes:
-            raise errors.PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+            raise errors.TooLarge(f"The request body is larger than {max_bytes} bytes.")
         if route.auth:
             from aksio.auth import verify
 
@@ -268,18 +275,16 @@ def _query_dict(request: Request) -> dict[str, Any]:
 
 def _parse_body(request: Request, model: type[BaseModel], max_bytes: int) -> BaseModel:
     if request.mimetype != "application/json":
-        raise errors.UnsupportedMediaType(
-            f"Send the body as application/json (got {request.mimetype or 'no content type'})."
-        )
+        raise UnsupportedMediaType(f"Send the body as application/json (got {request.mimetype or 'no content type'}).")
     raw = request.stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise errors.PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+        raise errors.TooLarge(f"The request body is larger than {max_bytes} bytes.")
     try:
         data = json.loads(raw or b"null")
     except ValueError as exc:
-        raise errors.BadRequest(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+        raise errors.Invalid(f"The body is not valid JSON: {exc}", code="invalid_json") from None
     if data is None:
-        raise errors.BadRequest("A JSON body is required.", code="invalid_json")
+        raise errors.Invalid("A JSON body is required.", code="invalid_json")
     return _validate(model, data, where="body")
 
 
@@ -299,7 +304,7 @@ def _validate(model: type[BaseModel], data: Any, *, where: str) -> BaseModel:
             for err in exc.errors(include_url=False, include_input=False)
         ]
         fields = ", ".join(sorted({d["field"] for d in details}))
-        raise errors.BadRequest(f"Invalid {where}: {fields}.", details=details) from None
+        raise errors.Invalid(f"Invalid {where}: {fields}.", details=details) from None
 
 
 def _dump(value: Any) -> Any:
@@ -326,7 +331,8 @@ def _render(result: Any, status: int) -> Response:
     return json_response(result, status)
 
 
-def _error_response(exc: errors.ApiError, request_id: str) -> Response:
-    if exc.status >= 500:
-        _log.error("request failed: %s", exc.code, extra={"status": exc.status})
-    return json_response(exc.body(request_id), exc.status, exc.headers)
+def _error_response(exc: errors.AppError, request_id: str) -> Response:
+    status = status_of(exc)
+    if status >= 500:
+        _log.error("request failed: %s", exc.code, extra={"status": status})
+    return json_response(exc.body(request_id), status, error_headers(exc))

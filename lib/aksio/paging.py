@@ -32,7 +32,7 @@ def decode(cursor: str) -> tuple[datetime, str]:
             raise ValueError("bad id")
         return _utc(datetime.fromisoformat(when)), doc_id
     except (ValueError, TypeError):
-        raise errors.BadRequest(
+        raise errors.Invalid(
             "cursor is not one this API returned.",
             code="invalid_cursor",
             details=[{"field": "cursor", "in": "query", "message": "invalid cursor"}],

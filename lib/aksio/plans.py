@@ -10,10 +10,11 @@ by ``Plan.price_env`` (``STRIPE_PRICE_PRO``); :func:`plan_for_price` maps it bac
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aksio.config import get_config
 
 MB = 1024 * 1024
 
@@ -37,7 +38,7 @@ class Plan:
 
     @property
     def price_id(self) -> str | None:
-        return os.environ.get(self.price_env) if self.price_env else None
+        return get_config().stripe_prices.get(self.price_env) if self.price_env else None
 
 
 FREE = Plan(
@@ -88,7 +89,7 @@ def plan_for_price(price_id: str | None) -> Plan | None:
 
 
 def grace_period() -> timedelta:
-    return timedelta(days=float(os.environ.get("BILLING_GRACE_DAYS", "7")))
+    return timedelta(days=get_config().billing_grace_days)
 
 
 def current_plan(user: dict[str, Any] | None, now: datetime | None = None) -> Plan:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +38,11 @@ def queue_path() -> str:
 
 
 def target_url() -> str:
-    url = os.environ.get("RUN_GENERATION_URL")
+    cfg = get_config()
+    url = cfg.run_generation_url
     if url:
         return url
-    gateway = os.environ.get("GATEWAY_URL")
+    gateway = cfg.gateway_url
     if gateway:
         return gateway.rstrip("/") + "/run-generation"
     raise RuntimeError("set RUN_GENERATION_URL (production) or GATEWAY_URL (local) to enqueue generation steps")
@@ -63,10 +63,10 @@ def build_task(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, at
         "headers": {"Content-Type": "application/json"},
         "body": body,
     }
-    secret = os.environ.get("TASKS_AUTH_SECRET")
+    secret = get_config().tasks_auth_secret
     if secret and not get_config().is_production:
         request["headers"][SECRET_HEADER] = secret
-    account = os.environ.get("TASKS_SERVICE_ACCOUNT")
+    account = get_config().tasks_service_account
     if account:
         request["oidc_token"] = {"service_account_email": account, "audience": _audience()}
     task: dict[str, Any] = {
@@ -86,11 +86,17 @@ def enqueue_step(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, 
     """Enqueue ``step`` of the job; False when a task of that name already existed."""
     from google.api_core import exceptions as gexc
 
+    from aksio import deadlines
     from aksio.clients import tasks_client
 
     task = build_task(uid, job_id, step, delay_seconds=delay_seconds, attempt=attempt)
     try:
-        tasks_client().create_task(parent=queue_path(), task=task)  # type: ignore[arg-type]
+        tasks_client().create_task(
+            parent=queue_path(),
+            task=task,  # type: ignore[arg-type]
+            timeout=deadlines.TASKS_TIMEOUT_S,
+            retry=deadlines.tasks_retry(),
+        )
     except gexc.AlreadyExists:
         _log.info("task already enqueued", extra={"jobId": job_id, "step": step})
         return False
@@ -98,7 +104,8 @@ def enqueue_step(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, 
 
 
 def _audience() -> str:
-    return os.environ.get("RUN_GENERATION_AUDIENCE") or os.environ.get("RUN_GENERATION_URL") or target_url()
+    cfg = get_config()
+    return cfg.run_generation_audience or cfg.run_generation_url or target_url()
 
 
 def verify_task_caller(request: Request) -> str:
@@ -106,14 +113,14 @@ def verify_task_caller(request: Request) -> str:
     (``secret`` or ``oidc``), else raises 401/403. Never open: with neither a shared
     secret (local) nor a service account (production) configured, every call is refused."""
     cfg = get_config()
-    secret = os.environ.get("TASKS_AUTH_SECRET")
+    secret = cfg.tasks_auth_secret
     sent = request.headers.get(SECRET_HEADER)
     if secret and not cfg.is_production and sent is not None:
         if hmac.compare_digest(sent.encode(), secret.encode()):
             return "secret"
         raise errors.Unauthenticated("Bad task secret.", code="bad_task_secret")
     header = request.headers.get("Authorization", "")
-    account = os.environ.get("TASKS_SERVICE_ACCOUNT")
+    account = cfg.tasks_service_account
     if header.startswith("Bearer ") and account:
         claims = _verify_oidc(header[7:].strip())
         if claims.get("email") != account or not claims.get("email_verified", False):

@@ -1,22 +1,28 @@
-"""Usage and quotas per user and period, in ``users/{uid}/usage/{period}``.
+"""Usage and quotas per user and period: the only code that reads and writes
+``users/{uid}/usage/{period}``.
 
-Periods are UTC calendar months (``2026-11``: generations, tokens) and UTC days
-(``2026-11-23``: tutor messages). A charge reads the plan (``users/{uid}``) and the
-period's counter and increments it in one transaction, so two concurrent requests can never
-both take the last unit; over the limit it is a 429 saying when the period resets
-(``details.resetsAt`` and ``Retry-After``). Tokens and model calls are added to the month's
-document by the step that spent them.
+Periods are UTC calendar months (``2026-11``: generations, document pages, tokens) and UTC
+days (``2026-11-23``: tutor messages). A charge reads the limit and the period's counter
+and increments it in one transaction, so two concurrent requests can never both take the
+last unit; over the limit it raises :class:`OverQuota` (a 429 at the edge saying when the
+period resets: ``details.resetsAt`` and ``Retry-After``). Tokens and model calls are added
+to the month's document by the step that spent them (:func:`add_tokens_in`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aksio import errors, plans
+from aksio import firestore as fs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 PeriodKind = Literal["month", "day"]
+USAGE = "usage"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class Meter:
 
 GENERATIONS = Meter("generations", "month", "generations_per_month", "flashcard generations")
 TUTOR_MESSAGES = Meter("tutorMessages", "day", "tutor_messages_per_day", "tutor messages")
+PAGES = Meter("pages", "month", "pages_per_month", "document pages")
 
 
 def period_key(kind: PeriodKind, now: datetime) -> str:
@@ -45,82 +52,108 @@ def period_end(kind: PeriodKind, now: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC)
 
 
-def usage_ref(db: Any, uid: str, period: str) -> Any:
-    return db.collection("users").document(uid).collection("usage").document(period)
+def usage_ref(db: Client, uid: str, period: str) -> Any:
+    """``users/{uid}/usage/{period}`` (callers outside this module are being moved to the
+    functions below)."""
+    return fs.user_col(db, uid, USAGE).document(period)
 
 
 def limit_for(meter: Meter, user: dict[str, Any] | None, now: datetime) -> int:
     return int(getattr(plans.limits_for(user, now), meter.limit_attr))
 
 
-def over_quota(meter: Meter, limit: int, used: int, now: datetime) -> errors.TooManyRequests:
-    resets = period_end(meter.period, now)
-    retry_after = max(1, int((resets - now).total_seconds()))
-    return errors.TooManyRequests(
-        f"You have used all {limit} {meter.what} of your plan for this {meter.period}; "
-        f"more are available from {resets.isoformat().replace('+00:00', 'Z')}.",
-        code="quota_exceeded",
-        details={
-            "quota": meter.field,
-            "limit": limit,
-            "used": used,
-            "period": period_key(meter.period, now),
-            "resetsAt": resets.isoformat().replace("+00:00", "Z"),
-        },
-        headers={"Retry-After": str(retry_after)},
-    )
+class OverQuota(errors.QuotaExceeded):
+    """A meter's limit for the current period is used up (nothing was counted)."""
+
+    def __init__(self, meter: Meter, limit: int, used: int, now: datetime) -> None:
+        resets = period_end(meter.period, now)
+        at = resets.isoformat().replace("+00:00", "Z")
+        super().__init__(
+            f"You have used all {limit} {meter.what} of your plan for this {meter.period}; "
+            f"more are available from {at}.",
+            code="quota_exceeded",
+            details={
+                "quota": meter.field,
+                "limit": limit,
+                "used": used,
+                "period": period_key(meter.period, now),
+                "resetsAt": at,
+            },
+            retry_after=max(1, int((resets - now).total_seconds())),
+        )
+        self.meter = meter
+        self.limit = limit
+        self.used = used
 
 
-def charge_in(tx: Any, db: Any, uid: str, meter: Meter, now: datetime, *, amount: int = 1) -> int:
-    """Inside transaction ``tx``: check the quota and count ``amount`` more. Does its reads
-    (the user, the counter) then its write, so call it after the caller's own reads and
-    before the caller's writes. Returns the new count; over the limit raises the 429."""
-    user_snap = db.collection("users").document(uid).get(transaction=tx)
-    user = (user_snap.to_dict() or {}) if user_snap.exists else {}
+def over_quota(meter: Meter, limit: int, used: int, now: datetime) -> OverQuota:
+    return OverQuota(meter, limit, used, now)
+
+
+def _count(data: dict[str, Any] | None, meter: Meter) -> int:
+    return int((data or {}).get(meter.field) or 0)
+
+
+def current(db: Client, uid: str, meter: Meter, now: datetime) -> int:
+    """The meter's count in the period that contains ``now`` (outside any transaction)."""
+    return _count(fs.read(usage_ref(db, uid, period_key(meter.period, now))), meter)
+
+
+def check(db: Client, uid: str, meter: Meter, now: datetime, *, amount: int, limit: int) -> None:
+    """Would ``amount`` more exceed ``limit``? :class:`OverQuota` if so (nothing is counted)."""
+    count = current(db, uid, meter, now)
+    if count + amount > limit:
+        raise over_quota(meter, limit, count, now)
+
+
+def charge_in(tx: Any, db: Client, uid: str, meter: Meter, now: datetime, *, amount: int = 1) -> int:
+    """Inside transaction ``tx``: check the plan's quota and count ``amount`` more. Does its
+    reads (the user, the counter) then its write, so call it after the caller's own reads and
+    before the caller's writes. Returns the new count; over the limit raises :class:`OverQuota`."""
+    user = fs.read_user(db, uid, tx)
     period = period_key(meter.period, now)
     ref = usage_ref(db, uid, period)
-    snap = ref.get(transaction=tx)
-    data = (snap.to_dict() or {}) if snap.exists else {}
-    used = int(data.get(meter.field) or 0)
+    count = _count(fs.read(ref, tx), meter)
     limit = limit_for(meter, user, now)
-    if used + amount > limit:
-        raise over_quota(meter, limit, used, now)
+    if count + amount > limit:
+        raise over_quota(meter, limit, count, now)
     tx.set(
         ref,
-        {meter.field: used + amount, "period": period, "resetsAt": period_end(meter.period, now), "updatedAt": now},
+        {meter.field: count + amount, "period": period, "resetsAt": period_end(meter.period, now), "updatedAt": now},
         merge=True,
     )
-    return used + amount
+    return count + amount
 
 
-def charge(db: Any, uid: str, meter: Meter, now: datetime | None = None) -> int:
-    """Check and count one unit in its own transaction."""
-    from google.cloud import firestore
+def charge_pages_in(tx: Any, db: Client, uid: str, pages: int, *, limit: int, now: datetime) -> int:
+    """Inside transaction ``tx``: count ``pages`` document pages against the month's ``limit``
+    (the plan's, read by the caller). Reads the counter then writes it; returns the new count.
+    Over the limit raises :class:`OverQuota` and writes nothing."""
+    period = period_key(PAGES.period, now)
+    ref = usage_ref(db, uid, period)
+    count = _count(fs.read(ref, tx), PAGES)
+    if count + pages > limit:
+        raise over_quota(PAGES, limit, count, now)
+    tx.set(ref, {PAGES.field: count + pages, "period": period, "updatedAt": now}, merge=True)
+    return count + pages
 
-    when = now or datetime.now(UTC)
 
-    @firestore.transactional
-    def run(tx: Any) -> int:
-        return charge_in(tx, db, uid, meter, when)
-
-    result: int = run(db.transaction(max_attempts=25))
-    return result
+def charge(db: Client, uid: str, meter: Meter, now: datetime | None = None) -> int:
+    """Check and count one unit in its own transaction (contention: :class:`aksio.errors.Contention`)."""
+    when = now or fs.utcnow()
+    return fs.run_transaction(db, lambda tx: charge_in(tx, db, uid, meter, when), what=f"charge {meter.field}")
 
 
-def refund(db: Any, uid: str, meter: Meter, when: datetime) -> None:
+def refund(db: Client, uid: str, meter: Meter, when: datetime) -> None:
     """Give back a unit charged at ``when`` whose work failed before producing anything."""
-    from google.cloud import firestore
-
     ref = usage_ref(db, uid, period_key(meter.period, when))
 
-    @firestore.transactional
     def run(tx: Any) -> None:
-        snap = ref.get(transaction=tx)
-        used = int(((snap.to_dict() or {}) if snap.exists else {}).get(meter.field) or 0)
-        if used > 0:
-            tx.update(ref, {meter.field: used - 1})
+        count = _count(fs.read(ref, tx), meter)
+        if count > 0:
+            tx.update(ref, {meter.field: count - 1})
 
-    run(db.transaction(max_attempts=25))
+    fs.run_transaction(db, run, what=f"refund {meter.field}")
 
 
 def token_update(prompt_tokens: int, completion_tokens: int, calls: int, now: datetime) -> dict[str, Any]:
@@ -137,17 +170,10 @@ def token_update(prompt_tokens: int, completion_tokens: int, calls: int, now: da
     }
 
 
-def read_usage(db: Any, uid: str, now: datetime | None = None) -> dict[str, Any]:
-    """This month's and today's counters with the plan's limits (for the account screen)."""
-    now = now or datetime.now(UTC)
-    user_snap = db.collection("users").document(uid).get()
-    user = (user_snap.to_dict() or {}) if user_snap.exists else {}
-    month = usage_ref(db, uid, period_key("month", now)).get()
-    day = usage_ref(db, uid, period_key("day", now)).get()
-    m = (month.to_dict() or {}) if month.exists else {}
-    d = (day.to_dict() or {}) if day.exists else {}
-    return {
-        "generations": {"used": int(m.get("generations") or 0), "limit": limit_for(GENERATIONS, user, now)},
-        "tutorMessages": {"used": int(d.get("tutorMessages") or 0), "limit": limit_for(TUTOR_MESSAGES, user, now)},
-        "tokens": int(m.get("tokens") or 0),
-    }
+def add_tokens_in(  # noqa: PLR0917 - the positional order generation calls it with
+    tx: Any, db: Client, uid: str, prompt_tokens: int, completion_tokens: int, calls: int, now: datetime
+) -> None:
+    """Inside transaction ``tx`` (a write only, so after the caller's reads): add the tokens
+    and model calls spent at ``now`` to that month's usage document."""
+    ref = usage_ref(db, uid, period_key("month", now))
+    tx.set(ref, token_update(prompt_tokens, completion_tokens, calls, now), merge=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from aksio import firestore as fs
 from aksio import plans
 from aksio import settings as settings_mod
 from aksio.schema import ApiModel, RequestModel
@@ -36,10 +37,6 @@ class ProfilePatch(RequestModel):
     settings: settings_mod.SettingsPatch | None = None
 
 
-def user_ref(db: Client, uid: str) -> Any:
-    return db.collection("users").document(uid)
-
-
 def _profile(caller: Caller, data: dict[str, Any] | None) -> Profile:
     data = data or {}
     return Profile(
@@ -54,20 +51,18 @@ def _profile(caller: Caller, data: dict[str, Any] | None) -> Profile:
 
 
 def get_profile(db: Client, caller: Caller) -> Profile:
-    snap = user_ref(db, caller.uid).get()
-    return _profile(caller, snap.to_dict() if snap.exists else None)
+    return _profile(caller, fs.read(fs.user_doc(db, caller.uid)))
 
 
 def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Profile:
     """Apply ``patch`` atomically and return the new profile. Sending it twice is harmless."""
     from google.cloud import firestore
 
-    ref = user_ref(db, caller.uid)
+    ref = fs.user_doc(db, caller.uid)
 
-    @firestore.transactional
-    def change(tx: firestore.Transaction) -> dict[str, Any]:
+    def change(tx: firestore.Transaction) -> None:
         snap = ref.get(transaction=tx)
-        data = snap.to_dict() if snap.exists else {}
+        data = fs.data_of(snap)
         current = settings_mod.from_stored(data.get("settings"))
         update: dict[str, Any] = {"updatedAt": firestore.SERVER_TIMESTAMP}
         if not snap.exists:
@@ -77,7 +72,6 @@ def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Profile:
         if patch.settings is not None:
             update["settings"] = settings_mod.apply(current, patch.settings).to_stored()
         tx.set(ref, update, merge=True)
-        return data
 
-    change(db.transaction())
+    fs.run_transaction(db, change, what="profile update")
     return get_profile(db, caller)

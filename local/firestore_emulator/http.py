@@ -5,6 +5,11 @@
 * ``GET /emulator/v1/projects/{project}:stats`` → ``{"reads", "writes", "deletes", "databases": {id: {...}}}``, the
   operations billed since start or the last ``DELETE`` of the same URL (which zeroes them).
 * ``GET|DELETE /emulator/v1/projects/{project}/databases/{database}:stats``: the same for one database.
+* ``POST /emulator/v1/projects/{project}/databases/{database}:abortTransactions`` with
+  ``{"pathPrefix": "users/u1/cards", "count": 30}``: fault injection (not in the official emulator). The next
+  ``count`` transaction commits that write a document at or under the prefix answer ABORTED, as production does
+  under contention, so a test can drive a client's transaction retries to exhaustion. ``count`` 0 clears that
+  prefix; ``DELETE`` of the same URL clears them all.
 * ``GET /`` → ``Ok`` (health).
 """
 
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
 _DOCUMENTS = re.compile(r"/emulator/v1/projects/([^/]+)/databases/([^/]+)/documents/?")
 _PROJECT_STATS = re.compile(r"/emulator/v1/projects/([^/:]+):stats")
 _DATABASE_STATS = re.compile(r"/emulator/v1/projects/([^/]+)/databases/([^/:]+):stats")
+_ABORTS = re.compile(r"/emulator/v1/projects/([^/]+)/databases/([^/:]+):abortTransactions")
 
 
 def make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
@@ -59,6 +65,23 @@ def make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply(404, {"error": {"code": 404, "message": f"Not found: {path}", "status": "NOT_FOUND"}})
 
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            path = unquote(urlsplit(self.path).path)
+            match = _ABORTS.fullmatch(path)
+            if match is None:
+                self._reply(404, {"error": {"code": 404, "message": f"Not found: {path}", "status": "NOT_FOUND"}})
+                return
+            try:
+                body = json.loads(raw or b"{}")
+                prefix, count = str(body["pathPrefix"]), int(body.get("count", 1))
+            except (ValueError, KeyError, TypeError):
+                self._reply(400, {"error": {"code": 400, "message": "send {pathPrefix, count}", "status": "INVALID"}})
+                return
+            emulator.set_aborts((match.group(1), match.group(2)), prefix, count)
+            self._reply(200, {})
+
         def do_DELETE(self) -> None:
             self._drain()
             path = unquote(urlsplit(self.path).path)
@@ -70,6 +93,9 @@ def make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, {})
             elif match := _DATABASE_STATS.fullmatch(path):
                 emulator.database_stats((match.group(1), match.group(2))).clear()
+                self._reply(200, {})
+            elif match := _ABORTS.fullmatch(path):
+                emulator.clear_aborts((match.group(1), match.group(2)))
                 self._reply(200, {})
             else:
                 self._reply(404, {"error": {"code": 404, "message": f"Not found: {path}", "status": "NOT_FOUND"}})

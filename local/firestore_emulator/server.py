@@ -73,6 +73,19 @@ class Emulator:
         totals = {kind: sum(d[kind] for d in databases.values()) for kind in ("reads", "writes", "deletes")}
         return {**totals, "databases": databases}
 
+    def set_aborts(self, db: DbKey, prefix: str, count: int) -> None:
+        """Make the next ``count`` transaction commits touching ``prefix`` answer ABORTED (0 clears it)."""
+        with self.store.mutex:
+            aborts = self.store.database(db).aborts
+            if count > 0:
+                aborts[prefix.strip("/")] = count
+            else:
+                aborts.pop(prefix.strip("/"), None)
+
+    def clear_aborts(self, db: DbKey) -> None:
+        with self.store.mutex:
+            self.store.database(db).aborts.clear()
+
     def reset_stats(self, project: str) -> None:
         with self.store.mutex:
             for key, db in self.store.databases.items():

@@ -377,6 +377,8 @@ class FirestoreService:
                     self.locks.lock(txn, (db.key, path))
         finally:
             self.locks.leave(txn)
+        if db.take_abort(paths):
+            self.locks.wound(txn)  # an injected fault: this commit meets "contention"
         try:
             self.locks.check_commit(txn)
             return self._apply(db, writes)

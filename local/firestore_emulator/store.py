@@ -102,6 +102,16 @@ class Database:
     groups: dict[str, dict[str, Entry]] = field(default_factory=dict)
     """Collection id → every document in a collection with that id."""
     stats: Stats = field(default_factory=Stats)
+    aborts: dict[str, int] = field(default_factory=dict)
+    """Fault injection: path prefix → how many more transaction commits touching it answer ABORTED."""
+
+    def take_abort(self, paths: list[str]) -> bool:
+        """Whether a transaction committing ``paths`` is to be aborted by an injected fault (counted)."""
+        for prefix, remaining in self.aborts.items():
+            if remaining > 0 and any(p == prefix or p.startswith(prefix.rstrip("/") + "/") for p in paths):
+                self.aborts[prefix] = remaining - 1
+                return True
+        return False
 
     def entry(self, path: str) -> Entry:
         found = self.entries.get(path)

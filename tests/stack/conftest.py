@@ -24,7 +24,7 @@ import pytest
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
-STACK = REPO / "local" / "stack.py"
+STACK = REPO / "local" / "stack"  # the package, run as a directory: python local/stack ...
 _VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 TASKS_PYTHON = REPO / ".local" / "venvs" / "tasks" / "bin" / "python"
@@ -201,7 +201,7 @@ def gcs(storage_emulator: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore
     return client.bucket(BUCKET)
 
 
-# -- running local/stack.py --------------------------------------------------------------------
+# -- running local/stack ------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -8,7 +8,10 @@ with these passages" and embeddings, and the providers behind it.
 - :mod:`.openai_provider`: OpenAI (or any compatible server) through the official client,
   imported only when used.
 
-:func:`get_provider` picks one: OpenAI when ``OPENAI_API_KEY`` is configured, else offline.
+:func:`get_provider` picks one from ``AI_PROVIDER`` (:mod:`aksio.config`): ``offline``, or
+``openai`` (which needs ``OPENAI_API_KEY``); unset, OpenAI when the key is configured, else
+offline, except in production, where no key means no AI: :class:`aksio.errors.Unavailable`
+with code ``ai_unavailable`` (a 503 on the AI routes), never a silent fallback.
 """
 
 from __future__ import annotations
@@ -49,21 +52,36 @@ _provider: Provider | None = None
 
 
 def get_provider() -> Provider:
-    """The configured provider, created once per instance."""
+    """The configured provider, created once per instance; :class:`aksio.errors.Unavailable`
+    (``ai_unavailable``) when AI is wanted but no key is configured (asked again next call)."""
     global _provider
     if _provider is None:
-        from aksio.secrets import get_secret
+        _provider = _configured_provider()
+    return _provider
 
+
+def _configured_provider() -> Provider:
+    from aksio.config import get_config
+    from aksio.secrets import get_secret
+
+    cfg = get_config()
+    if cfg.ai_provider != "offline":
         key = get_secret("OPENAI_API_KEY", required=False)
         if key:
             from aksio.ai.openai_provider import OpenAIProvider, OpenAISettings
 
-            _provider = OpenAIProvider(OpenAISettings.from_env(key))
-        else:
-            from aksio.ai.offline import OfflineProvider
+            return OpenAIProvider(OpenAISettings.from_config(key, cfg))
+        if cfg.ai_provider == "openai" or cfg.is_production:
+            from aksio import errors, log
 
-            _provider = OfflineProvider()
-    return _provider
+            why = "AI_PROVIDER=openai" if cfg.ai_provider == "openai" else "production"
+            log.get_logger("aksio.ai").error("no OPENAI_API_KEY configured (%s): AI is unavailable", why)
+            raise errors.Unavailable(
+                "AI features are unavailable: no AI provider is configured.", code="ai_unavailable", retry_after=60
+            )
+    from aksio.ai.offline import OfflineProvider
+
+    return OfflineProvider()
 
 
 def reset_provider(provider: Provider | None = None) -> None:

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from aksio.ai import patterns
 from aksio.ai.base import (
     Answer,
     CardDraft,
@@ -44,56 +45,6 @@ from aksio.ai.text import (
     words,
 )
 
-_PRONOUNS = frozenset(
-    [
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "they",
-        "there",
-        "he",
-        "she",
-        "we",
-        "you",
-        "i",
-        "which",
-        "what",
-        "who",
-        "its",
-        "their",
-        "his",
-        "her",
-        "our",
-        "one",
-        "each",
-        "some",
-        "many",
-        "most",
-        "all",
-        "both",
-        "such",
-        "here",
-        "another",
-        "other",
-    ]
-)
-_TERM = r"(?P<term>[^\s,;:.!?][^,;:.!?]{0,60}?)"
-_DEFINITIONS = [
-    (re.compile(_TERM + r"\s+(?P<verb>is|are)\s+(?:defined as\s+)?(?P<def>(?:a|an|the)\s+.{8,})$", re.I), "is"),
-    (re.compile(_TERM + r"\s+(?P<verb>refers to|refer to)\s+(?P<def>.{6,})$", re.I), "refers"),
-    (re.compile(_TERM + r"\s+(?P<verb>means|mean|denotes|denote)\s+(?P<def>.{6,})$", re.I), "means"),
-    (re.compile(_TERM + r"\s+(?P<verb>is|are)\s+(?P<def>.{12,})$", re.I), "is-bare"),
-]
-_GLOSSARY = re.compile(r"^(?P<term>[^:–—]{2,50}?)\s*(?::|\s[–—-]\s)\s*(?P<def>\S.{6,})$")
-_ENUM = re.compile(
-    r"^(?P<head>.{3,120}?\b(?:include|includes|including|are|is|consist of|consists of|comprise|comprises|"
-    r"such as|namely|are called|were|have|has))\s*:?\s+(?P<items>[^.;]+?)\.?$",
-    re.I,
-)
-_NUMBER = re.compile(r"\b\d[\d,.]*\s*(?:%|percent|°C|°F|km|kg|mm|cm|m|years?)?\b|\b1[0-9]{3}\b|\b20[0-9]{2}\b")
-
 
 @dataclass
 class _Candidate:
@@ -109,96 +60,6 @@ class _State:
     out: list[_Candidate] = field(default_factory=list)
     defined: dict[str, str] = field(default_factory=dict)
     used: set[tuple[int, int]] = field(default_factory=set)
-
-
-_QUESTIONS = {
-    "are": "What are {}?",
-    "was": "What was {}?",
-    "were": "What were {}?",
-    "refers": "What does {} refer to?",
-    "means": "What does {} mean?",
-}
-
-
-def _clean(text: str) -> str:
-    text = text.strip().strip('"“”').strip()
-    return text[:-1] if text.endswith((".", ";", ",")) else text
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
-def _term_ok(term: str) -> bool:
-    ws = words(term)
-    if not 1 <= len(ws) <= 6:
-        return False
-    if ws[0].lower() in _PRONOUNS or (len(ws) == 1 and ws[0].lower() in STOPWORDS):
-        return False
-    return not any(w.lower() in {"is", "are", "was", "were", "be", "not"} for w in ws)
-
-
-def _strip_article(term: str) -> str:
-    return re.sub(r"^(?:the|a|an)\s+", "", term.strip(), flags=re.I)
-
-
-def _lower_article(term: str) -> str:
-    term = term.strip()
-    return re.sub(r"^(The|A|An)\s", lambda m: m.group(1).lower() + " ", term)
-
-
-def definition(sentence: str) -> tuple[str, str, str] | None:
-    """``(term, verb kind, definition)`` when ``sentence`` defines a term."""
-    s = _clean(sentence)
-    if is_bullet(s):
-        s = strip_bullet(s)
-    for pattern, kind in _DEFINITIONS:
-        m = pattern.match(s)
-        if m and _term_ok(m.group("term")):
-            body = m.group("def").strip()
-            if kind == "is-bare" and (len(words(m.group("term"))) > 3 or len(words(body)) < 4):
-                continue
-            verb = m.group("verb").lower() if kind in ("is", "is-bare") else kind
-            return _lower_article(m.group("term")), verb, body
-    m = _GLOSSARY.match(s)
-    if m and _term_ok(m.group("term")) and len(words(m.group("def"))) >= 3:
-        return _lower_article(m.group("term")), "gloss", m.group("def").strip()
-    return None
-
-
-def _split_items(text: str) -> list[str]:
-    parts = re.split(r",\s*(?:and|or)\s+|,\s*|\s+and\s+|\s+or\s+|;\s*", text)
-    return [p.strip() for p in parts if p.strip()]
-
-
-def enumeration(sentence: str) -> tuple[str, list[str]] | None:
-    """``(lead-in, items)`` when ``sentence`` lists three or more short items."""
-    s = _clean(sentence)
-    m = _ENUM.match(s)
-    if not m:
-        return None
-    items = _split_items(m.group("items"))
-    if len(items) < 3 or len(items) > 12 or any(len(words(i)) > 6 or not words(i) for i in items):
-        return None
-    return m.group("head").strip(), items
-
-
-def _cloze_of(sentence: str, answer: str) -> str | None:
-    left = r"\b" if answer[:1].isalnum() else ""
-    right = r"\b" if answer[-1:].isalnum() else ""
-    m = re.search(left + re.escape(answer) + right, sentence)
-    if m is None:
-        return None
-    return sentence[: m.start()] + "{{c1::" + answer + "}}" + sentence[m.end() :]
-
-
-def _front_of_cloze(text: str) -> str:
-    return re.sub(r"\{\{c1::(.*?)\}\}", "[...]", text)
-
-
-def _answer_of_cloze(text: str) -> str:
-    m = re.search(r"\{\{c1::(.*?)\}\}", text)
-    return m.group(1) if m else ""
 
 
 def _pages(p: Passage) -> str:
@@ -224,7 +85,7 @@ class OfflineProvider:
             draft = self._shape(cand.draft, allow_basic, allow_cloze)
             if (draft.kind == "basic" and not allow_basic) or (draft.kind == "cloze" and not allow_cloze):
                 continue
-            key = normalize(draft.front if draft.kind == "basic" else _front_of_cloze(draft.text))
+            key = normalize(draft.front if draft.kind == "basic" else patterns.front_of_cloze(draft.text))
             if not key or key in seen:
                 continue
             seen.add(key)
@@ -241,8 +102,8 @@ class OfflineProvider:
         if draft.kind == "cloze" and not allow_cloze:
             return CardDraft(
                 kind="basic",
-                front=_front_of_cloze(draft.text),
-                back=_answer_of_cloze(draft.text),
+                front=patterns.front_of_cloze(draft.text),
+                back=patterns.answer_of_cloze(draft.text),
                 passage=draft.passage,
                 quote=draft.quote,
             )
@@ -262,20 +123,25 @@ class OfflineProvider:
     @staticmethod
     def _definitions(state: _State) -> None:
         for pi, si, s in state.units:
-            found = definition(s)
+            found = patterns.definition(s)
             if not found:
                 continue
             term, verb, body = found
-            bare = _strip_article(term)
+            bare = patterns.strip_article(term)
             state.defined[bare.lower()] = term
-            question = _QUESTIONS.get(verb, "What is {}?").format(term)
-            clean = _clean(strip_bullet(s) if is_bullet(s) else s)
+            question = patterns.QUESTIONS.get(verb, "What is {}?").format(term)
+            clean = patterns.clean(strip_bullet(s) if is_bullet(s) else s)
             if verb == "gloss":
-                cloze: str | None = "{{c1::" + bare + "}}: " + _clean(body) + "."
+                cloze: str | None = "{{c1::" + bare + "}}: " + patterns.clean(body) + "."
             else:
-                cloze = _cloze_of(clean + ".", bare)
+                cloze = patterns.cloze_of(clean + ".", bare)
             draft = CardDraft(
-                kind="basic", front=question, back=_cap(_clean(body)), text=cloze or "", passage=pi, quote=s
+                kind="basic",
+                front=question,
+                back=patterns.cap(patterns.clean(body)),
+                text=cloze or "",
+                passage=pi,
+                quote=s,
             )
             state.out.append(_Candidate(draft, 3.0, (pi, si, 0)))
             state.used.add((pi, si))
@@ -285,10 +151,10 @@ class OfflineProvider:
         for pi, si, s in state.units:
             if (pi, si) in state.used:
                 continue
-            found = enumeration(s)
+            found = patterns.enumeration(s)
             if not found:
                 continue
-            sentence, start = _clean(s) + ".", 0
+            sentence, start = patterns.clean(s) + ".", 0
             for n, item in enumerate(found[1]):
                 idx = sentence.find(item, start)
                 if idx < 0:
@@ -310,7 +176,7 @@ class OfflineProvider:
             for pj, sj, nxt in units[k + 1 :]:
                 if pj != pi or not is_bullet(nxt):
                     break
-                items.append((sj, strip_bullet(_clean(nxt))))
+                items.append((sj, strip_bullet(patterns.clean(nxt))))
             if len(items) < 2 or not all(1 <= len(words(i)) <= 8 for _, i in items):
                 continue
             lead = line[:-1].strip()
@@ -325,20 +191,20 @@ class OfflineProvider:
         for pi, si, s in state.units:
             if (pi, si) in state.used or s.endswith(":"):
                 continue
-            clean = _clean(strip_bullet(s) if is_bullet(s) else s)
+            clean = patterns.clean(strip_bullet(s) if is_bullet(s) else s)
             if not 6 <= len(words(clean)) <= 45:
                 continue
             answer, score = self._key_term(clean, state.freq, state.defined)
             if not answer:
                 continue
-            cloze = _cloze_of(clean + ".", answer)
+            cloze = patterns.cloze_of(clean + ".", answer)
             if cloze is None or not re.sub(r"\{\{c1::.*?\}\}", "", cloze).strip(" .,"):
                 continue
             state.out.append(_Candidate(CardDraft(kind="cloze", text=cloze, passage=pi, quote=s), score, (pi, si, 0)))
 
     @staticmethod
     def _key_term(sentence: str, freq: Counter[str], defined: dict[str, str]) -> tuple[str | None, float]:
-        number = _NUMBER.search(sentence)
+        number = patterns.NUMBER.search(sentence)
         if number and len(number.group(0).strip()) >= 2:
             return number.group(0).strip(), 1.5
         for key in sorted(defined, key=len, reverse=True):
@@ -374,7 +240,7 @@ class OfflineProvider:
             if not hit:
                 continue
             score = sum(math.log(1 + n / df[t]) for t in hit)
-            found = definition(s)
+            found = patterns.definition(s)
             if found and set(terms(found[0])) & wanted:
                 score *= 1.5  # "what is X" is best answered by X's definition
             if passages[pi].score:

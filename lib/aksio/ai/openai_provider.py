@@ -1,9 +1,10 @@
 """OpenAI (or any OpenAI-compatible server) through the official ``openai`` client.
 
-Configuration, from the environment: ``OPENAI_BASE_URL`` (any compatible server),
+Configuration (read by :mod:`aksio.config`): ``OPENAI_BASE_URL`` (any compatible server),
 ``OPENAI_MODEL`` (default ``gpt-4o-mini``), ``OPENAI_EMBEDDING_MODEL``
-(``text-embedding-3-small``), ``OPENAI_TIMEOUT_SECONDS`` (60), ``OPENAI_MAX_RETRIES`` (2:
-the client's own retries of 429/5xx/timeouts, with backoff and ``Retry-After``), and
+(``text-embedding-3-small``), ``OPENAI_TIMEOUT_SECONDS`` (30 per request),
+``OPENAI_MAX_RETRIES`` (1: the client's own retry of 429/5xx/timeouts, with backoff and
+``Retry-After``; the defaults keep a call well inside the calling function's timeout), and
 ``OPENAI_RESPONSE_FORMAT``: ``json_schema`` (structured output, the default),
 ``json_object`` or ``none`` for servers that support neither. The key comes from
 :func:`aksio.secrets.get_secret`.
@@ -19,12 +20,11 @@ retried later and the job records why), so no output is ever dropped silently.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -47,6 +47,9 @@ from aksio.ai.base import (
 )
 from aksio.ai.text import estimate_tokens
 
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.config import Config
+
 _log = log.get_logger("aksio.ai.openai")
 
 
@@ -56,23 +59,26 @@ class OpenAISettings:
     base_url: str | None = None
     model: str = "gpt-4o-mini"
     embedding_model: str = "text-embedding-3-small"
-    timeout_seconds: float = 60.0
-    max_retries: int = 2
+    timeout_seconds: float = 30.0
+    max_retries: int = 1
     response_format: str = "json_schema"
     max_output_tokens: int = 4096
 
     @classmethod
-    def from_env(cls, api_key: str) -> OpenAISettings:
-        env = os.environ
+    def from_config(cls, api_key: str, cfg: Config | None = None) -> OpenAISettings:
+        if cfg is None:
+            from aksio.config import get_config
+
+            cfg = get_config()
         return cls(
             api_key=api_key,
-            base_url=env.get("OPENAI_BASE_URL") or None,
-            model=env.get("OPENAI_MODEL") or "gpt-4o-mini",
-            embedding_model=env.get("OPENAI_EMBEDDING_MODEL") or "text-embedding-3-small",
-            timeout_seconds=float(env.get("OPENAI_TIMEOUT_SECONDS") or 60),
-            max_retries=int(env.get("OPENAI_MAX_RETRIES") or 2),
-            response_format=env.get("OPENAI_RESPONSE_FORMAT") or "json_schema",
-            max_output_tokens=int(env.get("OPENAI_MAX_OUTPUT_TOKENS") or 4096),
+            base_url=cfg.openai_base_url,
+            model=cfg.openai_model,
+            embedding_model=cfg.openai_embedding_model,
+            timeout_seconds=cfg.openai_timeout_seconds,
+            max_retries=cfg.openai_max_retries,
+            response_format=cfg.openai_response_format,
+            max_output_tokens=cfg.openai_max_output_tokens,
         )
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aksio import errors, log, plans
-from aksio.billing import model, signature, store, stripe_api, urls
+from aksio.billing import model, signature, stripe_api, urls
+from aksio.billing import repository as store
 
 _log = log.get_logger("aksio.billing")
 
@@ -43,7 +44,7 @@ def checkout(
     """A Checkout Session in subscription mode for ``plan_id``'s price: ``{id, url}``."""
     plan = plans.PLANS.get(plan_id)
     if plan is None or plan.price_env is None:
-        raise errors.BadRequest(f"No paid plan {plan_id!r}.", code="unknown_plan")
+        raise errors.Invalid(f"No paid plan {plan_id!r}.", code="unknown_plan")
     price = plan.price_id
     if not price:
         raise RuntimeError(f"{plan.price_env} is not configured")
@@ -125,7 +126,7 @@ def webhook(db: Any, payload: bytes, header: str | None) -> WebhookResult:
         uid = store.uid_of_customer(db, meaning.customer_id)
         if uid is None:
             return _unknown(event_id, kind, meaning.customer_id)
-        if store.events(db).document(event_id).get().exists:
+        if store.event_recorded(db, event_id):
             recorded = store.Recorded("duplicate", uid)
         else:
             recorded = store.record(db, _subscription_snapshot(meaning))

@@ -1,7 +1,9 @@
 """The Stripe client: one per instance, lazily imported, pointed at ``STRIPE_API_BASE`` when
 set (the local stack's localstripe, or a test server speaking Stripe's wire format).
 
-The API key is the secret ``STRIPE_SECRET_KEY`` (Secret Manager in production). Objects are
+The API key is the secret ``STRIPE_SECRET_KEY`` (Secret Manager in production). Each request
+is bounded by ``STRIPE_TIMEOUT_SECONDS`` (default :data:`aksio.deadlines.STRIPE_TIMEOUT_S`)
+with at most ``STRIPE_MAX_NETWORK_RETRIES`` (1) retry, both from :mod:`aksio.config`. Objects are
 handed to the rest of the package as plain dicts. Stripe's own failures (unreachable,
 rate-limited, 5xx) become 503 so the browser may retry; a request Stripe refuses is our bug
 or misconfiguration and becomes a 500 with the details only in the log.
@@ -9,34 +11,39 @@ or misconfiguration and becomes a 500 with the details only in the log.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from aksio import errors, log
+from aksio.config import get_config
 from aksio.secrets import get_secret
 
 _log = log.get_logger("aksio.billing")
 _lock = threading.Lock()
 _client: Any = None
-_client_key: tuple[str, str | None] | None = None
+_client_key: tuple[str, str | None, float, int] | None = None
 KEY_NAME = "STRIPE_SECRET_KEY"
-BASE_ENV = "STRIPE_API_BASE"
 T = TypeVar("T")
 
 
 def client() -> Any:
     """The ``stripe.StripeClient`` of this instance."""
     global _client, _client_key
-    key = (get_secret(KEY_NAME) or "", os.environ.get(BASE_ENV) or None)
+    cfg = get_config()
+    key = (get_secret(KEY_NAME) or "", cfg.stripe_api_base, cfg.stripe_timeout_seconds, cfg.stripe_max_network_retries)
     if _client is None or _client_key != key:
         import stripe
 
         with _lock:
-            base = {"api": key[1]} if key[1] else None
-            _client = stripe.StripeClient(key[0], base_addresses=base, max_network_retries=2)  # type: ignore[arg-type]
+            api_key, base, timeout, retries = key
+            _client = stripe.StripeClient(
+                api_key,
+                base_addresses={"api": base} if base else None,
+                max_network_retries=retries,
+                http_client=stripe.RequestsClient(timeout=timeout),
+            )
             _client_key = key
     return _client
 

@@ -8,10 +8,10 @@ the defaults below, on the first allowed origin, are used. Pure: no I/O.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 from aksio import errors
+from aksio.config import get_config
 
 ORIGINS_ENV = "BILLING_RETURN_ORIGINS"
 SUCCESS_PATH = "/billing/success?session_id={CHECKOUT_SESSION_ID}"
@@ -21,8 +21,7 @@ MAX_URL = 2048
 
 
 def allowed_origins() -> tuple[str, ...]:
-    raw = os.environ.get(ORIGINS_ENV, "")
-    return tuple(o.strip().rstrip("/").lower() for o in raw.split(",") if o.strip())
+    return get_config().billing_return_origins
 
 
 def _origin(url: str) -> str | None:
@@ -49,7 +48,7 @@ def resolve(url: str | None, default_path: str, field: str, origins: tuple[str, 
     if url is None:
         return origins[0] + default_path
     if not is_allowed(url, origins):
-        raise errors.BadRequest(
+        raise errors.Invalid(
             f"{field} must be on an allowed origin.",
             code="return_url_not_allowed",
             details=[{"field": field, "in": "body", "message": "origin not allowed"}],

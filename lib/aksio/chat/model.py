@@ -1,8 +1,10 @@
-"""Chat request and response models (camelCase on the wire), and history trimming. Pure."""
+"""Chat request and response models (camelCase on the wire), the stored chat and message
+records, and the rules of a turn and of history trimming. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -87,26 +89,110 @@ class ChatDeleted(ApiModel):
     messages_deleted: int = 0
 
 
-def message_from_stored(msg_id: str, data: dict[str, Any]) -> Message:
-    return Message(
-        id=msg_id,
-        role=data.get("role", "user"),
-        content=data.get("content", ""),
-        citations=[CitationOut.model_validate(c) for c in data.get("citations") or []],
-        grounded=data.get("grounded"),
-        created_at=data.get("createdAt"),
-    )
+# -- stored records ---------------------------------------------------------------------------
 
 
-def chat_from_stored(chat_id: str, data: dict[str, Any]) -> Chat:
-    return Chat(
-        id=chat_id,
-        title=data.get("title", ""),
-        document_ids=list(data.get("documentIds") or []),
-        message_count=int(data.get("messageCount") or 0),
-        created_at=data.get("createdAt"),
-        updated_at=data.get("updatedAt"),
-    )
+@dataclass(frozen=True)
+class StoredMessage:
+    """``users/{uid}/chats/{chatId}/messages/m{seq:06d}``."""
+
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: datetime | None = None
+    citations: tuple[dict[str, Any], ...] = ()  # citation maps (:meth:`aksio.ai.base.Citation.to_stored`)
+    grounded: bool | None = None
+    usage: dict[str, Any] | None = None  # the answer's token usage
+
+    def to_stored(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.role == "assistant":
+            out |= {"citations": list(self.citations), "grounded": self.grounded, "usage": self.usage}
+        return out | {"createdAt": self.created_at}
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> StoredMessage:
+        return cls(
+            role="assistant" if data.get("role") == "assistant" else "user",
+            content=str(data.get("content", "")),
+            created_at=data.get("createdAt"),
+            citations=tuple(c for c in data.get("citations") or [] if isinstance(c, dict)),
+            grounded=data.get("grounded"),
+            usage=data.get("usage"),
+        )
+
+    def view(self, msg_id: str) -> Message:
+        return Message(
+            id=msg_id,
+            role=self.role,
+            content=self.content,
+            citations=[CitationOut.model_validate(c) for c in self.citations],
+            grounded=self.grounded,
+            created_at=self.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class StoredChat:
+    """``users/{uid}/chats/{chatId}``."""
+
+    title: str = ""
+    document_ids: tuple[str, ...] = ()
+    message_count: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_message_at: datetime | None = None
+
+    def to_stored(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "documentIds": list(self.document_ids),
+            "messageCount": self.message_count,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "lastMessageAt": self.last_message_at,
+        }
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> StoredChat:
+        return cls(
+            title=str(data.get("title", "")),
+            document_ids=tuple(str(d) for d in data.get("documentIds") or []),
+            message_count=int(data.get("messageCount") or 0),
+            created_at=data.get("createdAt"),
+            updated_at=data.get("updatedAt"),
+            last_message_at=data.get("lastMessageAt"),
+        )
+
+    def view(self, chat_id: str) -> Chat:
+        return Chat(
+            id=chat_id,
+            title=self.title,
+            document_ids=list(self.document_ids),
+            message_count=self.message_count,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+def message_id(seq: int) -> str:
+    return f"m{seq:06d}"
+
+
+def after_turn(chat: StoredChat | None, *, question: str, document_ids: Sequence[str], now: datetime) -> StoredChat:
+    """The chat once a question and its answer are added (a new chat when ``chat`` is None):
+    two more messages, titled by its first question, answering from the documents asked
+    about last (when a question names some)."""
+    if chat is None:
+        return StoredChat(
+            title=question[:80],
+            document_ids=tuple(document_ids),
+            message_count=2,
+            created_at=now,
+            updated_at=now,
+            last_message_at=now,
+        )
+    ids = tuple(document_ids) if document_ids else chat.document_ids
+    return replace(chat, document_ids=ids, message_count=chat.message_count + 2, updated_at=now, last_message_at=now)
 
 
 def trim_history(turns: Sequence[Turn], budget: int = HISTORY_TOKENS) -> list[Turn]:

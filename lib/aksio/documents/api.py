@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from aksio.documents import model
 from aksio.documents.kinds import CONTENT_TYPES
 from aksio.schema import ApiModel, RequestModel
 from aksio.study.api import ListQuery
 
-Status = Literal["awaiting_upload", "processing", "ready", "failed"]
+Status = model.Status
 
 
 class NewUpload(RequestModel):
@@ -75,21 +76,19 @@ class DocumentDeleted(ApiModel):
     cards_marked: int = 0
 
 
-def document(doc_id: str, data: dict[str, Any]) -> Document:
-    error = data.get("error")
+def document(doc: model.Document) -> Document:
+    """The API view of a stored document."""
     return Document(
-        id=doc_id,
-        filename=str(data.get("filename", "")),
-        content_type=str(data.get("contentType", "")),
-        size_bytes=int(data.get("sizeBytes") or 0),
-        status=data.get("status", "awaiting_upload"),
-        progress=int(data.get("progress") or 0),
-        page_count=data.get("pageCount"),
-        chunk_count=data.get("chunkCount"),
-        error=DocumentError(code=str(error.get("code")), message=str(error.get("message")))
-        if isinstance(error, dict)
-        else None,
-        same_as=data.get("sameAs"),
-        created_at=data.get("createdAt"),
-        updated_at=data.get("updatedAt"),
+        id=doc.id,
+        filename=doc.filename,
+        content_type=doc.content_type,
+        size_bytes=doc.size_bytes,
+        status=doc.status,
+        progress=doc.progress,
+        page_count=doc.page_count,
+        chunk_count=doc.chunk_count,
+        error=DocumentError(code=doc.error.code, message=doc.error.message) if doc.error else None,
+        same_as=doc.same_as,
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
     )

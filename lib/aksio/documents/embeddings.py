@@ -1,10 +1,12 @@
 """The embeddings path: a Firestore vector per chunk, and ``find_nearest`` at query time.
 
-On when ``DOCUMENTS_EMBEDDINGS`` is ``on``, or ``auto`` (the default) and the configured AI
-provider is a real one (``OPENAI_API_KEY``: OpenAI ``text-embedding-3-small`` or any
-OpenAI-compatible server, see :mod:`aksio.ai`); ``off`` never. The lexical index is built
-either way, so a document processed without vectors (or with another model's) is still
-searched, lexically.
+On when ``DOCUMENTS_EMBEDDINGS`` (:mod:`aksio.config`) is ``on``, or ``auto`` (the default)
+and the configured AI provider is a real one (``OPENAI_API_KEY``: OpenAI
+``text-embedding-3-small`` or any OpenAI-compatible server, see :mod:`aksio.ai`); ``off``
+never. The lexical index is built either way, so a document processed without vectors (or
+with another model's) is still searched, lexically. When no AI is available
+(``ai_unavailable``: production without a key), ``auto`` logs an error and goes lexical
+(documents do not need a model to be usable), ``on`` raises (processing is retried).
 
 Processing stores ``embedding`` (a Firestore ``Vector``) on each chunk and
 ``embeddingModel``/``embeddingDims`` on the document. A permanent provider error leaves the
@@ -16,11 +18,14 @@ collection (production needs a vector index on collection group ``chunks``, fiel
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aksio import log
+from aksio import errors, log
+from aksio.config import get_config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.documents.model import StoredChunk
 
 _log = log.get_logger("aksio.documents.embeddings")
 BATCH = 96  # texts per embeddings request (chunks are ≤ 1,000 tokens: ~100k tokens a request)
@@ -28,7 +33,7 @@ BATCH = 96  # texts per embeddings request (chunks are ≤ 1,000 tokens: ~100k t
 
 def provider() -> Any | None:
     """The AI provider to embed with, or None when the embeddings path is off."""
-    mode = os.environ.get("DOCUMENTS_EMBEDDINGS", "auto").strip().lower()
+    mode = get_config().documents_embeddings
     if mode == "off":
         return None
     try:
@@ -37,7 +42,13 @@ def provider() -> Any | None:
         if mode == "on":
             raise
         return None
-    chosen = get_provider()
+    try:
+        chosen = get_provider()
+    except errors.Unavailable as exc:
+        if mode == "on" or exc.code != "ai_unavailable":
+            raise
+        _log.error("no AI provider: embeddings are off, documents are searched lexically")
+        return None
     if mode != "on" and type(chosen).__name__ == "OfflineProvider":
         return None
     return chosen
@@ -48,15 +59,12 @@ def model_id(p: Any) -> str:
     return str(getattr(settings, "embedding_model", None) or type(p).__name__)
 
 
-def embed_chunks(db: Any, ref: Any, texts: Sequence[str], p: Any) -> dict[str, Any]:
-    """Vectors for the chunks of ``ref`` (ids by position), written in batches; the fields
-    to record on the document (``{}`` when the provider refused for good)."""
-    from google.cloud.firestore_v1.vector import Vector
-
+def embed_chunks(db: Any, uid: str, doc_id: str, texts: Sequence[str], p: Any) -> tuple[str, int] | None:
+    """Vectors for the chunks of document ``doc_id`` (ids by position), written in batches;
+    the model and dimension to record on the document (None when the provider refused for good)."""
     from aksio.ai import ProviderError
-    from aksio.documents import store
+    from aksio.documents import repository
 
-    col = ref.collection("chunks")
     dims = 0
     for start in range(0, len(texts), BATCH):
         try:
@@ -65,42 +73,22 @@ def embed_chunks(db: Any, ref: Any, texts: Sequence[str], p: Any) -> dict[str, A
             if exc.transient:
                 raise
             _log.error("embeddings refused, the document stays lexical: %s", exc.message)
-            return {}
-        batch = db.batch()
-        for offset, vector in enumerate(vectors):
-            dims = len(vector)
-            batch.update(col.document(store.chunk_id(start + offset)), {"embedding": Vector(list(vector))})
-        batch.commit()
-    return {"embeddingModel": model_id(p), "embeddingDims": dims}
+            return None
+        repository.write_vectors(db, uid, doc_id, start, vectors)
+        dims = len(vectors[-1]) if vectors else dims
+    return model_id(p), dims
 
 
 def nearest(
     db: Any, uid: str, query: str, holders: Sequence[tuple[str, str]], *, k: int, p: Any
-) -> list[tuple[float, int, str, dict[str, Any]]]:
-    """``(score, position in holders, chunk id, chunk data)`` of the k nearest chunks."""
-    from google.cloud.firestore_v1.base_vector_query import DistanceMeasure
-    from google.cloud.firestore_v1.vector import Vector
-
-    from aksio.documents import store
+) -> list[tuple[float, int, str, StoredChunk]]:
+    """``(score, position in holders, chunk id, chunk)`` of the k nearest chunks."""
+    from aksio.documents import repository
 
     [vector], _ = p.embed([query])
-    found: list[tuple[float, int, str, dict[str, Any]]] = []
+    found: list[tuple[float, int, str, StoredChunk]] = []
     for pos, (_, holder) in enumerate(holders):
-        q = (
-            store.doc_ref(db, uid, holder)
-            .collection("chunks")
-            .find_nearest(
-                vector_field="embedding",
-                query_vector=Vector(list(vector)),
-                distance_measure=DistanceMeasure.COSINE,
-                limit=k,
-                distance_result_field="distance",
-            )
-        )
-        for snap in q.stream():
-            data = snap.to_dict() or {}
-            distance = float(data.pop("distance", 1.0))
-            data.pop("embedding", None)
-            found.append((round(1.0 - distance, 4), pos, snap.id, data))
+        for chunk_id, distance, chunk in repository.nearest_chunks(db, uid, holder, vector, k):
+            found.append((round(1.0 - distance, 4), pos, chunk_id, chunk))
     found.sort(key=lambda item: -item[0])
     return found[:k]

@@ -19,10 +19,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aksio import errors, log
-from aksio.documents import lexical, store
+from aksio.documents import lexical, repository
+from aksio.documents.model import ChunkRef, Document, StoredChunk, chunk_id, valid_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 _log = log.get_logger("aksio.documents.retrieval")
 CACHE_MAX_CHUNKS = 200_000  # postings of about this many chunks stay cached per instance
@@ -40,19 +44,30 @@ class Hit:
     text: str
     score: float
 
+    @classmethod
+    def of(cls, document_id: str, chunk_id: str, chunk: StoredChunk, score: float) -> Hit:
+        return cls(
+            document_id=document_id,
+            chunk_id=chunk_id,
+            index=chunk.index,
+            pages=list(chunk.pages),
+            heading=chunk.heading,
+            text=chunk.text,
+            score=score,
+        )
 
-def _cached(db: Any, uid: str, holder_id: str, data: dict[str, Any]) -> lexical.Index | None:
-    version = str(data.get("indexVersion") or "")
-    parts = int(data.get("indexParts") or 0)
-    if not version or not parts:
+
+def _cached(db: Client, uid: str, holder: Document) -> lexical.Index | None:
+    version = holder.index_version or ""
+    if not version or not holder.index_parts:
         return None
-    key = (uid, holder_id, version)
+    key = (uid, holder.id, version)
     with _cache_lock:
         index = _cache.get(key)
         if index is not None:
             _cache.move_to_end(key)
             return index
-    blobs = store.load_index_parts(db, store.doc_ref(db, uid, holder_id), version, parts)
+    blobs = repository.load_index_parts(db, uid, holder.id, version, holder.index_parts)
     if blobs is None:
         return None  # being rewritten right now: skip it this time
     index = lexical.Index.from_parts(blobs)
@@ -68,108 +83,74 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _resolve(db: Any, uid: str, wanted: list[str]) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """Chosen ready documents → the document holding their chunks, and the holders' data."""
-    refs = [store.doc_ref(db, uid, d) for d in wanted]
-    docs: dict[str, dict[str, Any]] = {}
-    for snap in db.get_all(refs):
-        data = snap.to_dict() if snap.exists else None
-        if data and not data.get("deleted") and data.get("status") == "ready":
-            docs[snap.id] = data
+def _resolve(db: Client, uid: str, wanted: list[str]) -> tuple[dict[str, str], dict[str, Document]]:
+    """Chosen ready documents → the document holding their chunks, and the holders."""
+    docs = {d.id: d for d in repository.get_many(db, uid, wanted).values() if d.ready}
     holders: dict[str, str] = {}  # chosen document -> the document holding its chunks
-    holder_data: dict[str, dict[str, Any]] = {}
+    holder_docs: dict[str, Document] = {}
     missing = []
     for doc_id in wanted:
-        data = docs.get(doc_id)
-        if data is None:
+        doc = docs.get(doc_id)
+        if doc is None:
             continue
-        holder = str(data.get("sameAs") or doc_id)
-        holders[doc_id] = holder
-        if holder in docs:
-            holder_data[holder] = docs[holder]
+        holders[doc_id] = doc.holder
+        if doc.holder in docs:
+            holder_docs[doc.holder] = docs[doc.holder]
         else:
-            missing.append(holder)
+            missing.append(doc.holder)
     if missing:
-        for snap in db.get_all([store.doc_ref(db, uid, h) for h in dict.fromkeys(missing)]):
-            if snap.exists:
-                holder_data[snap.id] = snap.to_dict() or {}
-    return holders, holder_data
+        holder_docs |= repository.get_many(db, uid, missing)  # a tombstone still holds chunks
+    return holders, holder_docs
 
 
 def _by_vectors(
-    db: Any, uid: str, query: str, pairs: list[tuple[str, str]], holder_data: dict[str, dict[str, Any]], *, k: int
+    db: Client, uid: str, query: str, pairs: list[tuple[str, str]], holder_docs: dict[str, Document], *, k: int
 ) -> list[Hit] | None:
     """Hits by ``find_nearest`` when the embeddings path is on and every document searched
     has vectors of the configured model; None to search lexically instead."""
     from aksio.documents import embeddings
 
-    if not all(holder_data[h].get("embeddingModel") for _, h in pairs):
+    if not all(holder_docs[h].embedding_model for _, h in pairs):
         return None
     embedder = embeddings.provider()
-    if embedder is None or any(holder_data[h].get("embeddingModel") != embeddings.model_id(embedder) for _, h in pairs):
+    if embedder is None or any(holder_docs[h].embedding_model != embeddings.model_id(embedder) for _, h in pairs):
         return None
     found = embeddings.nearest(db, uid, query, pairs, k=k, p=embedder)
-    return [
-        Hit(
-            document_id=pairs[pos][0],
-            chunk_id=chunk_id,
-            index=int(data.get("index", 0)),
-            pages=list(data.get("pages") or []),
-            heading=data.get("heading"),
-            text=str(data.get("text", "")),
-            score=score,
-        )
-        for score, pos, chunk_id, data in found
-    ]
+    return [Hit.of(pairs[pos][0], cid, chunk, score) for score, pos, cid, chunk in found]
 
 
-def top_k(db: Any, uid: str, query: str, document_ids: Sequence[str], k: int = 8) -> list[Hit]:
+def top_k(db: Client, uid: str, query: str, document_ids: Sequence[str], k: int = 8) -> list[Hit]:
     """The ``k`` chunks of ``document_ids`` (the user's) that best match ``query``, best first,
     each with its document, pages and score. Unknown or not-ready documents are skipped."""
-    wanted = list(dict.fromkeys(d for d in document_ids if store.valid_id(d)))
+    wanted = list(dict.fromkeys(d for d in document_ids if valid_id(d)))
     if not wanted or not query.strip() or k <= 0:
         return []
     if len(wanted) > 100:
-        raise errors.BadRequest("At most 100 documents can be searched at once.", code="too_many_documents")
-    holders, holder_data = _resolve(db, uid, wanted)
+        raise errors.Invalid("At most 100 documents can be searched at once.", code="too_many_documents")
+    holders, holder_docs = _resolve(db, uid, wanted)
     pairs: list[tuple[str, str]] = []  # (chosen document, holder), each holder once
     for doc_id, holder in holders.items():
-        if holder in holder_data and holder not in {h for _, h in pairs}:
+        if holder in holder_docs and holder not in {h for _, h in pairs}:
             pairs.append((doc_id, holder))
     if not pairs:
         return []
-    vector_hits = _by_vectors(db, uid, query, pairs, holder_data, k=k)
+    vector_hits = _by_vectors(db, uid, query, pairs, holder_docs, k=k)
     if vector_hits is not None:
         return vector_hits
     searched: list[tuple[str, str]] = []  # (chosen document, holder) per index searched
     indexes: list[lexical.Index] = []
     for doc_id, holder in pairs:
-        index = _cached(db, uid, holder, holder_data[holder])
+        index = _cached(db, uid, holder_docs[holder])
         if index is not None:
             searched.append((doc_id, holder))
             indexes.append(index)
     scored = lexical.search(indexes, query, k)
     if not scored:
         return []
-    chunk_refs = [
-        store.doc_ref(db, uid, searched[s.source][1]).collection("chunks").document(store.chunk_id(s.chunk))
-        for s in scored
+    refs = [ChunkRef(searched[s.source][0], searched[s.source][1], s.chunk) for s in scored]
+    chunks = repository.get_chunks(db, uid, refs)
+    return [
+        Hit.of(ref.document_id, chunk_id(ref.index), chunk, s.score)
+        for s, ref in zip(scored, refs, strict=True)
+        if (chunk := chunks.get(ref)) is not None
     ]
-    texts = {snap.reference.path: snap.to_dict() for snap in db.get_all(chunk_refs) if snap.exists}
-    hits = []
-    for s, ref in zip(scored, chunk_refs, strict=True):
-        chunk = texts.get(ref.path)
-        if not chunk:
-            continue
-        hits.append(
-            Hit(
-                document_id=searched[s.source][0],
-                chunk_id=ref.id,
-                index=int(chunk.get("index", s.chunk)),
-                pages=list(chunk.get("pages") or []),
-                heading=chunk.get("heading"),
-                text=str(chunk.get("text", "")),
-                score=s.score,
-            )
-        )
-    return hits

@@ -13,12 +13,13 @@ points at the emulator (which does not check signatures) so a test can PUT to it
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+
+from aksio.config import get_config
 
 EXPIRY = timedelta(minutes=15)
 LENGTH_RANGE_HEADER = "x-goog-content-length-range"
@@ -86,7 +87,7 @@ def sign_put(
         "content_type": content_type,
         "headers": {LENGTH_RANGE_HEADER: headers[LENGTH_RANGE_HEADER]},
     }
-    emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+    emulator = get_config().storage_emulator_host
     if emulator:
         endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
         kw |= {"credentials": _local_credentials(), "api_access_endpoint": endpoint.rstrip("/")}

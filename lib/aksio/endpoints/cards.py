@@ -6,7 +6,7 @@ from __future__ import annotations
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
 from aksio.study import api as models
-from aksio.study import store
+from aksio.study import service
 from aksio.study.ids import card_id
 
 api = Api("cards", summary="Flashcards of the signed-in user")
@@ -16,43 +16,43 @@ api = Api("cards", summary="Flashcards of the signed-in user")
 def create(ctx: Ctx) -> Result:
     """Create a basic card, or the cards of a cloze note. The same content twice is
     created once: the second call answers 200 with the existing cards."""
-    created = store.create_cards(firestore_client(), ctx.uid, ctx.body)
+    created = service.create_cards(firestore_client(), ctx.uid, ctx.body)
     return Result(created, status=201 if created.created else 200)
 
 
 @api.get("/", query=models.CardListQuery, response=models.CardPage, errors=(400, 404))
 def list_(ctx: Ctx) -> models.CardPage:
     """The cards (of ``deckId`` if given), oldest first, ``limit`` at a time."""
-    return store.list_cards(firestore_client(), ctx.uid, ctx.query)
+    return service.list_cards(firestore_client(), ctx.uid, ctx.query)
 
 
 @api.get("/<card>", response=models.Card, errors=(404,))
 def read(ctx: Ctx) -> models.Card:
     """One card with its schedule."""
-    return store.get_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]))
+    return service.get_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]))
 
 
 @api.patch("/<card>", body=models.CardPatch, response=models.Card, errors=(400, 404, 413, 415))
 def edit(ctx: Ctx) -> models.Card:
     """Edit front/back or tags, move to another deck, suspend or unsuspend."""
-    return store.update_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]), ctx.body)
+    return service.update_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]), ctx.body)
 
 
 @api.post("/<card>/suspend", response=models.Card, errors=(404,))
 def suspend(ctx: Ctx) -> models.Card:
     """Suspend a card: it leaves the study queue until unsuspended."""
     patch = models.CardPatch(suspended=True)
-    return store.update_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]), patch)
+    return service.update_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]), patch)
 
 
 @api.post("/<card>/unsuspend", response=models.Card, errors=(404,))
 def unsuspend(ctx: Ctx) -> models.Card:
     """Unsuspend a card."""
     patch = models.CardPatch(suspended=False)
-    return store.update_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]), patch)
+    return service.update_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]), patch)
 
 
 @api.delete("/<card>", response=models.Deleted, errors=(404,))
 def delete(ctx: Ctx) -> models.Deleted:
     """Delete a card (its review logs are kept for the optimizer)."""
-    return store.delete_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]))
+    return service.delete_card(firestore_client(), ctx.uid, card_id(ctx.params["card"]))

@@ -3,6 +3,7 @@ optionally streamed as server-sent events; list chats and their messages."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import queue
 import threading
@@ -12,17 +13,18 @@ from werkzeug.wrappers import Response
 
 from aksio import errors, log
 from aksio.chat import model as models
-from aksio.chat import store
+from aksio.chat import service
 from aksio.clients import firestore_client
+from aksio.edge import dependency_error, status_of
 from aksio.http import Api, Ctx
-from aksio.study.ids import _check
+from aksio.ids import path_id
 
 api = Api("chat-reply", summary="The AI tutor")
 _log = log.get_logger("aksio.chat_reply")
 
 
 def _chat_id(ctx: Ctx) -> str:
-    return _check(ctx.params["chat"], "chat")
+    return path_id(ctx.params["chat"], "chat")
 
 
 def _wants_stream(ctx: Ctx) -> bool:
@@ -33,7 +35,7 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def _stream(db: Any, prep: store.Prepared, request_id: str) -> Response:
+def _stream(db: Any, prep: service.Prepared, request_id: str) -> Response:
     from aksio.ai import get_provider
 
     provider = get_provider()
@@ -41,17 +43,22 @@ def _stream(db: Any, prep: store.Prepared, request_id: str) -> Response:
 
     def work() -> None:
         try:
-            reply = store.complete(db, prep, provider, on_delta=lambda text: events.put(("delta", {"text": text})))
+            reply = service.complete(db, prep, provider, on_delta=lambda text: events.put(("delta", {"text": text})))
             events.put(("done", reply.model_dump(mode="json", by_alias=True, exclude_none=True)))
-        except errors.ApiError as exc:
-            events.put(("error", exc.body(request_id)["error"] | {"status": exc.status}))
-        except Exception:
-            _log.exception("streamed reply failed")
-            events.put(("error", errors.Internal().body(request_id)["error"] | {"status": 500}))
+        except errors.AppError as exc:
+            events.put(("error", exc.body(request_id)["error"] | {"status": status_of(exc)}))
+        except Exception as exc:
+            unavailable = dependency_error(exc)
+            if unavailable is not None:
+                events.put(("error", unavailable.body(request_id)["error"] | {"status": 503}))
+            else:
+                _log.exception("streamed reply failed")
+                events.put(("error", errors.Internal().body(request_id)["error"] | {"status": 500}))
         finally:
             events.put(None)
 
-    threading.Thread(target=work, name="chat-reply-stream", daemon=True).start()
+    # the worker keeps the request's context (its log fields and its Firestore deadline budget)
+    threading.Thread(target=contextvars.copy_context().run, args=(work,), name="chat-reply-stream", daemon=True).start()
 
     def body() -> Any:
         yield _event("start", {"chatId": prep.chat_id, "requestId": request_id})
@@ -68,35 +75,37 @@ def reply(ctx: Ctx) -> Any:
     """Ask a question (in ``chatId``, or a new chat), answered from ``documentIds`` (or the
     chat's, or all ready documents) with citations. With ``Accept: text/event-stream`` the
     answer streams as events ``start``, ``delta`` (``{text}``) …, then ``done`` (the reply
-    as the JSON answer would be) or ``error``. Over the daily tutor quota: 429."""
-    db = firestore_client()
-    prep = store.prepare(db, ctx.uid, ctx.body)
-    if _wants_stream(ctx):
-        return _stream(db, prep, ctx.request_id)
+    as the JSON answer would be) or ``error``. Over the daily tutor quota: 429. No AI
+    configured (production without a key): 503 ``ai_unavailable``, nothing charged."""
     from aksio.ai import get_provider
 
-    return store.complete(db, prep, get_provider())
+    provider = get_provider()  # before the quota is charged
+    db = firestore_client()
+    prep = service.prepare(db, ctx.uid, ctx.body)
+    if _wants_stream(ctx):
+        return _stream(db, prep, ctx.request_id)
+    return service.complete(db, prep, provider)
 
 
 @api.get("/", query=models.PageQuery, response=models.ChatPage, errors=(400,))
 def list_(ctx: Ctx) -> models.ChatPage:
     """The user's chats, most recently active first."""
-    return store.list_chats(firestore_client(), ctx.uid, ctx.query)
+    return service.list_chats(firestore_client(), ctx.uid, ctx.query)
 
 
 @api.get("/<chat>", response=models.Chat, errors=(404,))
 def read(ctx: Ctx) -> models.Chat:
     """One chat."""
-    return store.get_chat(firestore_client(), ctx.uid, _chat_id(ctx))
+    return service.get_chat(firestore_client(), ctx.uid, _chat_id(ctx))
 
 
 @api.get("/<chat>/messages", query=models.PageQuery, response=models.MessagePage, errors=(400, 404))
 def messages(ctx: Ctx) -> models.MessagePage:
     """A chat's messages, oldest first, with their citations."""
-    return store.list_messages(firestore_client(), ctx.uid, _chat_id(ctx), ctx.query)
+    return service.list_messages(firestore_client(), ctx.uid, _chat_id(ctx), ctx.query)
 
 
 @api.delete("/<chat>", response=models.ChatDeleted, errors=(404,))
 def delete(ctx: Ctx) -> models.ChatDeleted:
     """Delete a chat and its messages."""
-    return store.delete_chat(firestore_client(), ctx.uid, _chat_id(ctx))
+    return service.delete_chat(firestore_client(), ctx.uid, _chat_id(ctx))

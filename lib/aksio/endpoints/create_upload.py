@@ -5,7 +5,7 @@ from __future__ import annotations
 from aksio.clients import firestore_client, storage_client
 from aksio.config import get_config
 from aksio.documents import api as models
-from aksio.documents import store
+from aksio.documents import service
 from aksio.http import Api, Ctx
 
 api = Api("create-upload", summary="Start an upload: a document record and a signed PUT URL")
@@ -17,4 +17,4 @@ def create(ctx: Ctx) -> models.UploadCreated:
     bound to the content type and the plan's size cap (send ``upload.headers`` with the PUT).
     Processing starts when the upload completes; follow it with ``GET /documents/{id}``."""
     bucket = storage_client().bucket(get_config().upload_bucket)
-    return store.create_upload(firestore_client(), bucket, ctx.uid, ctx.body)
+    return service.create_upload(firestore_client(), bucket, ctx.uid, ctx.body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
 from aksio.study import api as models
-from aksio.study import store
+from aksio.study import service
 from aksio.study.ids import deck_id
 
 api = Api("decks", summary="Decks of the signed-in user")
@@ -14,29 +14,29 @@ api = Api("decks", summary="Decks of the signed-in user")
 @api.post("/", body=models.NewDeck, response=models.Deck, status=201, errors=(400, 409, 413, 415))
 def create(ctx: Ctx) -> Result:
     """Create a deck (201); with a client ``id``, a retry returns the same deck (200)."""
-    deck, created = store.create_deck(firestore_client(), ctx.uid, ctx.body)
+    deck, created = service.create_deck(firestore_client(), ctx.uid, ctx.body)
     return Result(deck, status=201 if created else 200)
 
 
 @api.get("/", query=models.ListQuery, response=models.DeckPage, errors=(400,))
 def list_(ctx: Ctx) -> models.DeckPage:
     """The decks, oldest first, ``limit`` at a time; pass ``nextCursor`` back as ``cursor``."""
-    return store.list_decks(firestore_client(), ctx.uid, ctx.query)
+    return service.list_decks(firestore_client(), ctx.uid, ctx.query)
 
 
 @api.get("/<deck>", response=models.Deck, errors=(404,))
 def read(ctx: Ctx) -> models.Deck:
     """One deck, with its number of cards."""
-    return store.get_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]))
+    return service.get_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]))
 
 
 @api.patch("/<deck>", body=models.DeckPatch, response=models.Deck, errors=(400, 404, 413, 415))
 def rename(ctx: Ctx) -> models.Deck:
     """Rename a deck or change its description."""
-    return store.update_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]), ctx.body)
+    return service.update_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]), ctx.body)
 
 
 @api.delete("/<deck>", response=models.Deleted, errors=(404,))
 def delete(ctx: Ctx) -> models.Deleted:
     """Delete a deck and all its cards (their review logs are kept for the optimizer)."""
-    return store.delete_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]))
+    return service.delete_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]))

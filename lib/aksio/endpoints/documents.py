@@ -6,7 +6,7 @@ from __future__ import annotations
 from aksio.clients import firestore_client, storage_client
 from aksio.config import get_config
 from aksio.documents import api as models
-from aksio.documents import store
+from aksio.documents import service
 from aksio.http import Api, Ctx
 
 api = Api("documents", summary="Uploaded documents of the signed-in user")
@@ -15,13 +15,13 @@ api = Api("documents", summary="Uploaded documents of the signed-in user")
 @api.get("/", query=models.DocumentListQuery, response=models.DocumentPage, errors=(400,))
 def list_(ctx: Ctx) -> models.DocumentPage:
     """The documents with their status, oldest first, ``limit`` at a time."""
-    return store.list_documents(firestore_client(), ctx.uid, ctx.query)
+    return service.list_documents(firestore_client(), ctx.uid, ctx.query)
 
 
 @api.get("/<document>", response=models.Document, errors=(404,))
 def read(ctx: Ctx) -> models.Document:
     """One document: status, progress, page and chunk counts, the reason it failed."""
-    return store.get_document(firestore_client(), ctx.uid, ctx.params["document"])
+    return service.get_document(firestore_client(), ctx.uid, ctx.params["document"])
 
 
 @api.delete("/<document>", response=models.DocumentDeleted, errors=(404,))
@@ -29,4 +29,4 @@ def delete(ctx: Ctx) -> models.DocumentDeleted:
     """Delete a document: its file, chunks and index. Cards made from it stay, with
     ``source.removed`` set."""
     bucket = storage_client().bucket(get_config().upload_bucket)
-    return store.delete_document(firestore_client(), bucket, ctx.uid, ctx.params["document"])
+    return service.delete_document(firestore_client(), bucket, ctx.uid, ctx.params["document"])

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from aksio.clients import firestore_client
 from aksio.generation import model as models
-from aksio.generation import store
+from aksio.generation import service
 from aksio.http import Api, Ctx, Result
-from aksio.study.ids import _check
+from aksio.ids import path_id
 
 api = Api("generate-flashcards", summary="AI flashcard generation jobs")
 
 
 def _job_id(ctx: Ctx) -> str:
-    return _check(ctx.params["job"], "job")
+    return path_id(ctx.params["job"], "job")
 
 
 @api.post(
@@ -23,35 +23,35 @@ def start(ctx: Ctx) -> Result:
     """Start a job: ``documentIds`` or ``text``, into ``deckId`` or ``newDeckName``, ``count``
     1-100 cards of ``types`` (basic, cloze). 202 with the job id; a retry with the same
     ``jobId`` answers 200 with that job. Over the plan's monthly generations: 429."""
-    job, created = store.create_job(firestore_client(), ctx.uid, ctx.body)
+    job, created = service.create_job(firestore_client(), ctx.uid, ctx.body)
     return Result(job, status=202 if created else 200, headers={"Location": f"/generate-flashcards/{job.job_id}"})
 
 
 @api.get("/", query=models.JobListQuery, response=models.JobPage, errors=(400,))
 def list_(ctx: Ctx) -> models.JobPage:
     """The user's jobs, newest first."""
-    return store.list_jobs(firestore_client(), ctx.uid, ctx.query)
+    return service.list_jobs(firestore_client(), ctx.uid, ctx.query)
 
 
 @api.get("/<job>", response=models.Job, errors=(404,))
 def read(ctx: Ctx) -> models.Job:
     """A job's status, progress (chunks done/total), cards created, tokens used and error."""
-    return store.get_job(firestore_client(), ctx.uid, _job_id(ctx))
+    return service.get_job(firestore_client(), ctx.uid, _job_id(ctx))
 
 
 @api.get("/<job>/drafts", response=models.DraftPage, errors=(404,))
 def drafts(ctx: Ctx) -> models.DraftPage:
     """The job's cards awaiting a decision (when drafts are on)."""
-    return store.list_drafts(firestore_client(), ctx.uid, _job_id(ctx))
+    return service.list_drafts(firestore_client(), ctx.uid, _job_id(ctx))
 
 
 @api.post("/<job>/drafts/accept", body=models.DraftDecision, response=models.DraftOutcome, errors=(400, 404, 415))
 def accept(ctx: Ctx) -> models.DraftOutcome:
     """Accept drafts (``cardIds``, or all): they become cards of the job's deck."""
-    return store.decide_drafts(firestore_client(), ctx.uid, _job_id(ctx), ctx.body, accept=True)
+    return service.decide_drafts(firestore_client(), ctx.uid, _job_id(ctx), ctx.body, accept=True)
 
 
 @api.post("/<job>/drafts/reject", body=models.DraftDecision, response=models.DraftOutcome, errors=(400, 404, 415))
 def reject(ctx: Ctx) -> models.DraftOutcome:
     """Reject drafts (``cardIds``, or all): they are deleted."""
-    return store.decide_drafts(firestore_client(), ctx.uid, _job_id(ctx), ctx.body, accept=False)
+    return service.decide_drafts(firestore_client(), ctx.uid, _job_id(ctx), ctx.body, accept=False)

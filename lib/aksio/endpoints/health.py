@@ -13,7 +13,8 @@ _log = log.get_logger("aksio.health")
 
 # A document that never exists: reading it proves Firestore answers (billed as one read).
 PROBE_PATH = ("_aksio", "health")
-PROBE_TIMEOUT_S = 3.0
+PROBE_TIMEOUT_S = 3.0  # within the request's Firestore budget (aksio.deadlines)
+RETRY_AFTER_S = 5
 
 
 class Check(ApiModel):
@@ -45,4 +46,7 @@ def health(ctx: Ctx) -> Result:
     checks = {"firestore": firestore_check()}
     healthy = all(c.ok for c in checks.values())
     body = Health(status="ok" if healthy else "degraded", checks=checks)
-    return Result(body, status=200 if healthy else 503, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if not healthy:
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    return Result(body, status=200 if healthy else 503, headers=headers)

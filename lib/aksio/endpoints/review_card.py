@@ -6,8 +6,9 @@ from __future__ import annotations
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
 from aksio.study import api as models
-from aksio.study import store
+from aksio.study import reviews
 from aksio.study.ids import review_id
+from aksio.study.repository import FirestoreStudy
 
 api = Api("review-card", summary="Review a card on the FSRS schedule")
 
@@ -16,17 +17,17 @@ api = Api("review-card", summary="Review a card on the FSRS schedule")
 def review(ctx: Ctx) -> Result:
     """Record a review. The same ``reviewId`` again returns the first result and changes
     nothing (header ``Idempotent-Replayed: true``)."""
-    result, replayed = store.review_card(firestore_client(), ctx.uid, ctx.body)
+    result, replayed = reviews.review_card(FirestoreStudy(firestore_client(), ctx.uid), ctx.body)
     return Result(result, headers={"Idempotent-Replayed": "true" if replayed else "false"})
 
 
 @api.post("/undo", body=models.UndoRequest, response=models.UndoResult, errors=(400, 404, 409, 413, 415, 503))
 def undo(ctx: Ctx) -> models.UndoResult:
     """Undo the last review of a card: its schedule and the stats go back to before it."""
-    return store.undo(firestore_client(), ctx.uid, ctx.body)
+    return reviews.undo(FirestoreStudy(firestore_client(), ctx.uid), ctx.body)
 
 
 @api.get("/<review>", response=models.ReviewResult, errors=(404,))
 def read(ctx: Ctx) -> models.ReviewResult:
     """A stored review's result."""
-    return store.get_review(firestore_client(), ctx.uid, review_id(ctx.params["review"]))
+    return reviews.get_review(FirestoreStudy(firestore_client(), ctx.uid), review_id(ctx.params["review"]))

@@ -15,8 +15,8 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from aksio import errors, log, tasks
 from aksio.clients import firestore_client
-from aksio.generation import store
-from aksio.http import Api, Ctx, Result
+from aksio.generation import steps
+from aksio.http import Api, Ctx
 from aksio.schema import ApiModel, RequestModel
 
 task_api = Api("run-generation", summary="One step of a generation job (Cloud Tasks only)", auth=False)
@@ -39,7 +39,7 @@ def _body(ctx: Ctx) -> StepTask:
     try:
         return StepTask.model_validate(json.loads(ctx.request.get_data() or b"null"))
     except (ValueError, ValidationError):
-        raise errors.BadRequest("The task body is not a generation step.", code="invalid_task") from None
+        raise errors.Invalid("The task body is not a generation step.", code="invalid_task") from None
 
 
 @task_api.post("/", response=StepDone, errors=(400, 401, 403, 503))
@@ -49,10 +49,11 @@ def run(ctx: Ctx) -> Any:
     task = _body(ctx)
     attempt = int(ctx.request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
     try:
-        result = store.run_step(firestore_client(), task.uid, task.job_id, task.step, attempt=attempt)
-    except store.StepRetry as exc:
+        result = steps.run_step(firestore_client(), task.uid, task.job_id, task.step, attempt=attempt)
+    except steps.StepRetry as exc:
         _log.warning("step will be retried: %s", exc.code, extra={"jobId": task.job_id, "step": task.step})
-        err = errors.Unavailable(f"Step {task.step} failed for now: {exc.message}", code=exc.code)
-        return Result(err.body(ctx.request_id), status=503, headers={"Retry-After": "10"})
+        raise errors.Unavailable(
+            f"Step {task.step} failed for now: {exc.message}", code=exc.code, retry_after=10
+        ) from exc
     _log.info("step %s: %s", task.step, result, extra={"jobId": task.job_id, "attempt": attempt})
     return StepDone(job_id=task.job_id, step=task.step, result=result)

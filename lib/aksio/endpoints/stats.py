@@ -5,7 +5,7 @@ from __future__ import annotations
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx
 from aksio.study import api as models
-from aksio.study import store
+from aksio.study import reports
 
 api = Api("stats", summary="Study statistics of the signed-in user")
 
@@ -13,4 +13,4 @@ api = Api("stats", summary="Study statistics of the signed-in user")
 @api.get("/", query=models.StatsQuery, response=models.Stats, errors=(400,))
 def stats(ctx: Ctx) -> models.Stats:
     """Statistics over the last ``days`` study days (in the user's time zone)."""
-    return store.stats(firestore_client(), ctx.uid, ctx.query)
+    return reports.stats(firestore_client(), ctx.uid, ctx.query)

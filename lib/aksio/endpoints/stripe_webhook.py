@@ -24,11 +24,11 @@ def receive(ctx: Ctx) -> models.WebhookAck:
     max_bytes = get_config().max_body_bytes
     payload = ctx.request.stream.read(max_bytes + 1)
     if len(payload) > max_bytes:
-        raise errors.PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+        raise errors.TooLarge(f"The request body is larger than {max_bytes} bytes.")
     try:
         result = service.webhook(firestore_client(), payload, ctx.request.headers.get("Stripe-Signature"))
     except signature.InvalidSignature as exc:
-        raise errors.BadRequest(f"Invalid Stripe signature ({exc}).", code="invalid_signature") from None
+        raise errors.Invalid(f"Invalid Stripe signature ({exc}).", code="invalid_signature") from None
     except model.EventError as exc:
-        raise errors.BadRequest(str(exc), code="invalid_event") from None
+        raise errors.Invalid(str(exc), code="invalid_event") from None
     return models.WebhookAck(event_id=result.event_id, type=result.type, outcome=result.outcome, plan=result.plan)

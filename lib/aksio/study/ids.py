@@ -1,27 +1,17 @@
-"""Ids taken from URL paths: anything that is not a plausible id is simply not found."""
+"""Ids of the study core taken from URL paths (see :func:`aksio.ids.path_id`)."""
 
 from __future__ import annotations
 
-import re
-
-from aksio import errors
-
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def _check(value: str, what: str) -> str:
-    if not _ID.match(value):
-        raise errors.NotFound(f"No {what} {value[:64]!r}.", code=f"{what}_not_found")
-    return value
+from aksio.ids import path_id
 
 
 def deck_id(value: str) -> str:
-    return _check(value, "deck")
+    return path_id(value, "deck")
 
 
 def card_id(value: str) -> str:
-    return _check(value, "card")
+    return path_id(value, "card")
 
 
 def review_id(value: str) -> str:
-    return _check(value, "review")
+    return path_id(value, "review")

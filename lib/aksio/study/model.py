@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -39,7 +39,7 @@ def parse_rating(value: object) -> int:
             return RATINGS[text]
         if text in {"1", "2", "3", "4"}:
             return int(text)
-    raise errors.BadRequest(
+    raise errors.Invalid(
         "rating must be 1-4 or one of again, hard, good, easy.",
         code="invalid_rating",
         details=[{"field": "rating", "in": "body", "message": "expected 1-4 or again/hard/good/easy"}],
@@ -139,15 +139,6 @@ class Content:
     text: str | None = None
 
 
-def check_size(name: str, value: str) -> None:
-    if len(value.encode()) > MAX_TEXT_BYTES:
-        raise errors.BadRequest(
-            f"{name} is larger than {MAX_TEXT_BYTES} bytes.",
-            code="too_large",
-            details=[{"field": name, "in": "body", "message": f"at most {MAX_TEXT_BYTES} bytes (UTF-8)"}],
-        )
-
-
 def cloze_indexes(text: str) -> list[int]:
     return sorted({int(m.group(1)) for m in _CLOZE.finditer(text) if int(m.group(1)) > 0})
 
@@ -156,7 +147,7 @@ def cloze_cards(text: str) -> list[Content]:
     """One card per cloze number, Anki style: ``{{c1::answer::hint}}``."""
     indexes = cloze_indexes(text)
     if not indexes:
-        raise errors.BadRequest(
+        raise errors.Invalid(
             "cloze text needs at least one deletion like {{c1::answer}}.",
             code="invalid_cloze",
             details=[{"field": "cloze", "in": "body", "message": "no {{cN::...}} deletion found"}],
@@ -193,9 +184,73 @@ def note_id(deck_id: str, text: str) -> str:
     return "n" + hashlib.sha256(f"{deck_id}\x1f{' '.join(text.split())}".encode()).hexdigest()[:19]
 
 
-@dataclass
-class NewCard:
-    deck_id: str
-    content: Content
-    note_id: str | None = None
-    tags: list[str] = field(default_factory=list)
+def card_id_of(digest: str) -> str:
+    return "c" + digest[:23]
+
+
+def new_card(
+    deck_id: str, content: Content, *, note: str | None, tags: list[str], now: datetime, source: Any = None
+) -> tuple[str, dict[str, Any]]:
+    """The id and stored document of a new card. The id follows from the content, so
+    creating the same card twice creates it once."""
+    digest = content_hash(deck_id, content)
+    schedule = Schedule(state="new", due=now, tags=tuple(dict.fromkeys(tags)))
+    doc = {
+        "deckId": deck_id,
+        "noteId": note,
+        "kind": content.kind,
+        "front": content.front,
+        "back": content.back,
+        "text": content.text,
+        "clozeIndex": content.cloze_index,
+        "source": source,
+        "contentHash": digest,
+        "createdAt": now,
+        "updatedAt": now,
+        **schedule.to_stored(),
+    }
+    return card_id_of(digest), doc
+
+
+@dataclass(frozen=True)
+class CardEdit:
+    """What an edit of a stored card changes, and the user's ``nextDueAt`` it may lower."""
+
+    changes: dict[str, Any]
+    lower_next_due_to: datetime | None = None
+
+
+def edit_card(
+    data: dict[str, Any],
+    *,
+    front: str | None,
+    back: str | None,
+    tags: list[str] | None,
+    deck_id: str | None,
+    suspended: bool | None,
+    now: datetime,
+) -> CardEdit:
+    """Edit content or tags, move to another deck, suspend or unsuspend. Pure: the caller
+    checks the target deck exists and applies the result."""
+    changes: dict[str, Any] = {"updatedAt": now}
+    if front is not None or back is not None:
+        if data.get("kind") == "cloze":
+            raise errors.Invalid(
+                "A cloze card's front and back follow from its note; create the note again instead.",
+                code="cloze_not_editable",
+            )
+        new_front = front if front is not None else data.get("front", "")
+        new_back = back if back is not None else data.get("back", "")
+        changes |= {"front": new_front, "back": new_back}
+        changes["contentHash"] = content_hash(data.get("deckId", ""), Content(front=new_front, back=new_back))
+    if tags is not None:
+        changes["tags"] = list(dict.fromkeys(tags))
+    if deck_id is not None and deck_id != data.get("deckId"):
+        changes["deckId"] = deck_id
+    lower: datetime | None = None
+    if suspended is not None:
+        schedule = Schedule.from_stored(data).with_(suspended=suspended)
+        changes |= {"suspended": schedule.suspended, "queue": schedule.queue}
+        if not suspended and schedule.state != "new" and schedule.due is not None:
+            lower = schedule.due
+    return CardEdit(changes=changes, lower_next_due_to=lower)

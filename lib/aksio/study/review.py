@@ -32,20 +32,20 @@ def check_reviewed_at(reviewed_at: datetime | None, now: datetime) -> datetime:
     if reviewed_at is None:
         return utc(now)
     if reviewed_at.tzinfo is None:
-        raise errors.BadRequest(
+        raise errors.Invalid(
             "reviewedAt needs a time zone (e.g. 2026-01-31T10:00:00Z).",
             code="invalid_reviewed_at",
             details=[{"field": "reviewedAt", "in": "body", "message": "timezone required"}],
         )
     at = utc(reviewed_at)
     if at > now + MAX_FUTURE_SKEW:
-        raise errors.BadRequest(
+        raise errors.Invalid(
             "reviewedAt is in the future.",
             code="reviewed_at_in_future",
             details=[{"field": "reviewedAt", "in": "body", "message": "more than 60 s in the future"}],
         )
     if at < now - MAX_AGE:
-        raise errors.BadRequest(
+        raise errors.Invalid(
             "reviewedAt is more than 30 days old.",
             code="reviewed_at_too_old",
             details=[{"field": "reviewedAt", "in": "body", "message": "older than 30 days"}],

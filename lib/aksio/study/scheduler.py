@@ -12,7 +12,6 @@ exactly py-fsrs's (tests/unit/study/test_scheduler.py checks both with fuzz off 
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,13 +149,3 @@ def schedule_review(
         due=utc(card.due),
         last_review=utc(card.last_review),
     )
-
-
-def retrievability(schedule: Schedule, at: datetime, config: SchedulerConfig) -> float | None:
-    """The predicted recall probability at ``at`` (None for a new card)."""
-    if schedule.state == "new" or schedule.stability is None or schedule.last_review is None:
-        return None
-    decay = -(config.parameters[20] if config.parameters else 0.1542)
-    factor = 0.9 ** (1 / decay) - 1
-    elapsed = max(0, (utc(at) - schedule.last_review).days)
-    return float(math.pow(1 + factor * elapsed / schedule.stability, decay))

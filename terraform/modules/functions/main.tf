@@ -25,7 +25,7 @@ locals {
     {
       GOOGLE_CLOUD_PROJECT      = var.project_id
       REGION                    = var.region
-      AKSIO_ENV                 = var.aksio_env
+      AI_PROVIDER               = var.ai_provider
       FIRESTORE_DATABASE        = var.firestore_database
       UPLOAD_BUCKET             = var.upload_bucket
       TASKS_QUEUE               = var.tasks_queue

@@ -130,10 +130,14 @@ variable "cors_origins" {
   default     = []
 }
 
-variable "aksio_env" {
-  description = "Value of AKSIO_ENV."
+variable "ai_provider" {
+  description = "Value of AI_PROVIDER (openai or offline)."
   type        = string
-  default     = "production"
+  default     = "openai"
+  validation {
+    condition     = contains(["openai", "offline"], var.ai_provider)
+    error_message = "ai_provider must be openai or offline."
+  }
 }
 
 variable "environment_variables" {

@@ -15,7 +15,8 @@ import requests
 
 from aksio.ai.openai_provider import OpenAIProvider, OpenAISettings
 from aksio.generation import model as gen_model
-from aksio.generation import store as gen_store
+from aksio.generation import service as gen_store
+from aksio.generation import steps as gen_steps
 from tests.conftest import ApiClient, User
 from tests.e2e.ai.wire import WireServer
 
@@ -56,7 +57,7 @@ class Steps:
         outcomes = []
         while self.queued:
             uid, job_id, step = self.queued.pop(0)
-            outcomes.append(gen_store.run_step(db, uid, job_id, step, provider=provider, enqueue=self.enqueue))
+            outcomes.append(gen_steps.run_step(db, uid, job_id, step, provider=provider, enqueue=self.enqueue))
         return outcomes
 
 
@@ -74,7 +75,7 @@ def start_text_job(db: Any, uid: str, steps: Steps, text: str, deck: str, **kw: 
 
 def new_deck(db: Any, uid: str, name: str = "Deck") -> str:
     from aksio.study import api as study_api
-    from aksio.study import store as study_store
+    from aksio.study import service as study_store
 
     deck, _ = study_store.create_deck(db, uid, study_api.NewDeck(name=name))
     return deck.id

@@ -209,21 +209,30 @@ def test_a_model_returning_duplicates_writes_each_card_once(
 def test_transient_model_errors_retry_then_fail_the_job_with_a_reason(
     wire: WireServer, openai_for: Make, firestore_db: Any, steps: Steps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aksio.generation import store
+    from aksio.clients import reset_clients
+    from aksio.generation import service
+    from aksio.generation import steps as gen_steps
 
     monkeypatch.setenv("GENERATION_MAX_ATTEMPTS", "3")
-    uid = random_uid()
-    deck = new_deck(firestore_db, uid)
-    job_id = start_text_job(firestore_db, uid, steps, TEXT, deck)
-    provider = openai_for(max_retries=0)
-    wire.script = [Scripted(status=500)] * 3
-    for attempt in range(2):
-        with pytest.raises(store.StepRetry):
-            store.run_step(firestore_db, uid, job_id, 0, provider=provider, attempt=attempt, enqueue=steps.enqueue)
-    job = store.get_job(firestore_db, uid, job_id)
-    assert job.status == "queued"
-    assert store.run_step(firestore_db, uid, job_id, 0, provider=provider, attempt=2, enqueue=steps.enqueue) == "failed"
-    job = store.get_job(firestore_db, uid, job_id)
+    reset_clients()  # the config is read once per instance
+    try:
+        uid = random_uid()
+        deck = new_deck(firestore_db, uid)
+        job_id = start_text_job(firestore_db, uid, steps, TEXT, deck)
+        provider = openai_for(max_retries=0)
+        wire.script = [Scripted(status=500)] * 3
+        for attempt in range(2):
+            with pytest.raises(gen_steps.StepRetry):
+                gen_steps.run_step(
+                    firestore_db, uid, job_id, 0, provider=provider, attempt=attempt, enqueue=steps.enqueue
+                )
+        assert service.get_job(firestore_db, uid, job_id).status == "queued"
+        outcome = gen_steps.run_step(firestore_db, uid, job_id, 0, provider=provider, attempt=2, enqueue=steps.enqueue)
+        assert outcome == "failed"
+    finally:
+        monkeypatch.delenv("GENERATION_MAX_ATTEMPTS")
+        reset_clients()
+    job = service.get_job(firestore_db, uid, job_id)
     assert job.status == "failed"
     assert job.error is not None
     assert job.error.code == "model_unavailable"

@@ -144,7 +144,7 @@ def test_upgrade_flow_lifts_the_generation_quota(
     charge = _generation_charge(firestore_db, user.uid)
     for _ in range(plans.FREE.limits.generations_per_month):
         charge()
-    with pytest.raises(errors.TooManyRequests) as info:
+    with pytest.raises(errors.QuotaExceeded) as info:
         charge()
     assert info.value.code == "quota_exceeded"
 

@@ -114,7 +114,7 @@ def test_transient_storage_failure_fails_the_delivery_then_the_retry_succeeds(
     }
 
     class Down:
-        def get_blob(self, *_: Any) -> Any:
+        def get_blob(self, *_: Any, **__: Any) -> Any:
             raise gexc.ServiceUnavailable("storage is down")
 
     class FakeStorage:

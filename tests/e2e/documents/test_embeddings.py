@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from aksio.config import get_config
 from tests.e2e.documents.conftest import Client, Storage
 from tests.unit.documents import samples
 
@@ -41,6 +42,7 @@ def test_vectors_are_stored_and_searched_with_find_nearest(
     assert ref.get().to_dict()["embeddingModel"] is None  # the stack's gateway: lexical only
 
     monkeypatch.setenv("DOCUMENTS_EMBEDDINGS", "on")
+    get_config.cache_clear()
     ai.reset_provider(None)
     obj = storage.obj(f"users/{uid}/documents/{doc_id}/mixed.md")
     assert obj is not None
@@ -60,9 +62,10 @@ def test_vectors_are_stored_and_searched_with_find_nearest(
     found = embeddings.nearest(
         firestore_db, uid, "force mass acceleration", [(doc_id, doc_id)], k=1, p=ai.get_provider()
     )
-    assert found[0][3]["heading"] == "Physics"
+    assert found[0][3].heading == "Physics"
 
     monkeypatch.setenv("DOCUMENTS_EMBEDDINGS", "off")  # the same call, lexically
+    get_config.cache_clear()
     hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=1)
     assert hits[0].heading == "Plants"
     ai.reset_provider(None)

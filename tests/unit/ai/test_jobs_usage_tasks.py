@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -9,12 +10,13 @@ from pydantic import ValidationError
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from aksio import errors, tasks, usage
+from aksio import edge, errors, tasks, usage
 from aksio.ai.base import CardDraft, Passage, Turn
 from aksio.chat.model import trim_history
 from aksio.clients import reset_clients
+from aksio.config import emulator_variables
 from aksio.generation import model as m
-from aksio.generation.store import build_cards
+from aksio.generation.steps import build_cards
 
 NOW = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)
 
@@ -90,9 +92,10 @@ def test_periods_and_the_429() -> None:
     assert usage.period_end("month", NOW) == datetime(2027, 1, 1, tzinfo=UTC)
     assert usage.period_end("day", NOW) == datetime(2027, 1, 1, tzinfo=UTC)
     exc = usage.over_quota(usage.TUTOR_MESSAGES, 30, 30, NOW)
-    assert exc.status == 429
+    assert isinstance(exc, errors.QuotaExceeded)
+    assert edge.status_of(exc) == 429
     assert exc.details["resetsAt"] == "2027-01-01T00:00:00Z"
-    assert exc.headers["Retry-After"] == str(90 * 60)
+    assert edge.error_headers(exc)["Retry-After"] == str(90 * 60)
     assert usage.limit_for(usage.GENERATIONS, None, NOW) == 10
     pro = {"billing": {"plan": "pro", "status": "active"}}
     assert usage.limit_for(usage.GENERATIONS, pro, NOW) == 300
@@ -107,8 +110,10 @@ def test_trim_history() -> None:
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("RUN_GENERATION_URL", "TASKS_SERVICE_ACCOUNT", "TASKS_AUTH_SECRET", "AKSIO_ENV"):
+    for name in ("RUN_GENERATION_URL", "TASKS_SERVICE_ACCOUNT", "TASKS_AUTH_SECRET"):
         monkeypatch.delenv(name, raising=False)
+    for name in emulator_variables(os.environ):  # a production project refuses them
+        monkeypatch.delenv(name)
     monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:8000")
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-aksio")
     reset_clients()
@@ -131,7 +136,7 @@ def test_task_names_are_deterministic_and_local_tasks_carry_the_secret(env: pyte
 
 
 def test_production_tasks_carry_an_oidc_token_and_no_secret(env: pytest.MonkeyPatch) -> None:
-    env.setenv("AKSIO_ENV", "production")
+    env.setenv("GOOGLE_CLOUD_PROJECT", "aksio-prod")  # not demo-*: production
     env.setenv("TASKS_AUTH_SECRET", "s3cret")
     env.setenv("RUN_GENERATION_URL", "https://run-generation-123.us-central1.run.app")
     env.setenv("TASKS_SERVICE_ACCOUNT", "tasks@demo.iam.gserviceaccount.com")
@@ -163,6 +168,7 @@ def test_local_caller_check(env: pytest.MonkeyPatch) -> None:
     with pytest.raises(errors.Unauthenticated):  # no secret configured: closed, never open
         tasks.verify_task_caller(_request({"X-Aksio-Task-Secret": ""}))
     env.setenv("TASKS_AUTH_SECRET", "s3cret")
+    reset_clients()
     assert tasks.verify_task_caller(_request({"X-Aksio-Task-Secret": "s3cret"})) == "secret"
     for headers in ({}, {"X-Aksio-Task-Secret": "s3cre"}, {"Authorization": "Bearer x"}):
         with pytest.raises(errors.Unauthenticated):
@@ -208,7 +214,7 @@ def test_the_token_cloud_run_forwards_after_its_iam_check(env: pytest.MonkeyPatc
     good["email_verified"] = True
     with pytest.raises(errors.Unauthenticated):  # outside production a stripped token proves nothing
         tasks.verify_task_caller(_request({"Authorization": _stripped(good)}))
-    env.setenv("AKSIO_ENV", "production")
+    env.setenv("GOOGLE_CLOUD_PROJECT", "aksio-prod")  # not demo-*: production
     reset_clients()
     assert tasks.verify_task_caller(_request({"Authorization": _stripped(good)})) == "oidc"
     for bad in ({"aud": "https://elsewhere"}, {"exp": time.time() - 3600}, {"iss": "https://evil.example"}):

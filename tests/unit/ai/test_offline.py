@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from aksio.ai.base import CardRequest, Passage, check_draft
-from aksio.ai.offline import OfflineProvider, definition, enumeration
+from aksio.ai.offline import OfflineProvider
+from aksio.ai.patterns import definition, enumeration
 from aksio.ai.text import normalize, sentences
 from aksio.study.model import cloze_cards
 
@@ -146,6 +147,7 @@ def test_the_provider_is_offline_without_a_key_and_openai_with_one(monkeypatch: 
 
     from aksio import secrets
     from aksio.ai import get_provider, reset_provider
+    from aksio.config import get_config
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setattr(secrets, "_cache", {})
@@ -155,6 +157,7 @@ def test_the_provider_is_offline_without_a_key_and_openai_with_one(monkeypatch: 
         reset_provider()
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+        get_config.cache_clear()
         provider = get_provider()
         assert provider.name == "openai"
         assert get_provider() is provider  # once per instance

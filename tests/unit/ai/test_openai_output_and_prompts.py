@@ -61,18 +61,18 @@ def test_error_mapping() -> None:
     assert not map_error(_status_error(openai.AuthenticationError, 401)).transient
 
 
-def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("OPENAI_MODEL", "llama")
     monkeypatch.setenv("OPENAI_TIMEOUT_SECONDS", "7.5")
     monkeypatch.setenv("OPENAI_RESPONSE_FORMAT", "json_object")
-    s = OpenAISettings.from_env("k")
+    s = OpenAISettings.from_config("k")
     assert (s.base_url, s.model, s.timeout_seconds, s.response_format, s.max_retries) == (
         "http://127.0.0.1:9/v1",
         "llama",
         7.5,
         "json_object",
-        2,
+        1,
     )
 
 

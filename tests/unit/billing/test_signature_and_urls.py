@@ -8,6 +8,7 @@ import pytest
 
 from aksio import errors, plans
 from aksio.billing import signature, urls
+from aksio.config import get_config
 from tests.unit.billing.events import sign
 
 BODY = b'{"id":"evt_1","type":"invoice.paid"}'
@@ -100,7 +101,7 @@ def test_allowed_urls(url: str) -> None:
     ],
 )
 def test_refused_urls(url: str) -> None:
-    with pytest.raises(errors.BadRequest) as info:
+    with pytest.raises(errors.Invalid) as info:
         urls.resolve(url, "/x", "successUrl", ORIGINS)
     assert info.value.code == "return_url_not_allowed"
 
@@ -110,6 +111,7 @@ def test_default_urls_and_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BILLING_RETURN_ORIGINS", "http://localhost:5173/, https://App.Example ")
     assert urls.allowed_origins() == ("http://localhost:5173", "https://app.example")
     monkeypatch.setenv("BILLING_RETURN_ORIGINS", "")
+    get_config.cache_clear()
     with pytest.raises(RuntimeError):
         urls.resolve(None, "/", "returnUrl")
 

@@ -12,7 +12,8 @@ from flask import Request
 from werkzeug.test import EnvironBuilder
 
 from aksio import secrets
-from aksio.billing import service, store
+from aksio.billing import repository as store
+from aksio.billing import service
 from aksio.endpoints import stripe_webhook
 from tests.unit.billing import events as ev
 
@@ -93,7 +94,10 @@ def test_our_failures_are_5xx(monkeypatch: pytest.MonkeyPatch, calls: list[Any])
         raise ConnectionError("auth unreachable")
 
     monkeypatch.setattr(store, "sync_claim", claim_down)
-    assert post(body, ev.sign(body, SECRET)).status_code == 500
+    r = post(body, ev.sign(body, SECRET))  # a dependency that is down: 503, so Stripe retries
+    assert r.status_code == 503
+    assert json.loads(r.data)["error"]["code"] == "unavailable"
+    assert b"auth unreachable" not in r.data
 
 
 def test_missing_secret_is_5xx(monkeypatch: pytest.MonkeyPatch, calls: list[Any]) -> None:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from aksio import events
+from aksio.config import get_config
 from aksio.documents import lexical
 
 DOC_A = [
@@ -82,6 +83,7 @@ def test_event_parsing_and_max_age(monkeypatch: pytest.MonkeyPatch) -> None:
     assert old.data == {"name": "y"}
     assert events.too_old(old)
     monkeypatch.setenv("EVENT_MAX_AGE_SECONDS", str(3 * 3600))
+    get_config.cache_clear()
     assert not events.too_old(old)
     untimed = events.from_cloud_event(_cloud_event(None, "not json"))
     assert untimed.data == {}

@@ -56,7 +56,7 @@ def test_ratings(value: object, expected: int) -> None:
 
 @pytest.mark.parametrize("value", [0, 5, -1, "meh", "", None, True, 2.5, [3]])
 def test_bad_ratings_are_400(value: object) -> None:
-    with pytest.raises(errors.BadRequest) as info:
+    with pytest.raises(errors.Invalid) as info:
         parse_rating(value)
     assert info.value.code == "invalid_rating"
 
@@ -69,7 +69,7 @@ def test_reviewed_at_bounds() -> None:
         (NOW - timedelta(days=31), "reviewed_at_too_old"),
         (datetime(2026, 3, 2, 12, 0), "invalid_reviewed_at"),
     ]:
-        with pytest.raises(errors.BadRequest) as info:
+        with pytest.raises(errors.Invalid) as info:
             check_reviewed_at(bad, NOW)
         assert info.value.code == code
 
@@ -143,7 +143,7 @@ def test_cloze_cards_and_hashes() -> None:
         (1, "[...] is the capital of Norway.", "[Oslo] is the capital of Norway."),
         (2, "Oslo is the capital of [country].", "Oslo is the capital of [Norway]."),
     ]
-    with pytest.raises(errors.BadRequest):
+    with pytest.raises(errors.Invalid):
         cloze_cards("no deletions")
     assert content_hash("d", cards[0]) != content_hash("d", cards[1])
     assert content_hash("d", cards[0]) != content_hash("e", cards[0])

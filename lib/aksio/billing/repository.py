@@ -18,19 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from aksio import errors, log, plans
+from aksio import firestore as fs
+from aksio import log, plans
 from aksio.billing.model import BillingState, Facts, apply
 
 _log = log.get_logger("aksio.billing")
-MAX_TX_ATTEMPTS = 25
 EVENT_TTL = timedelta(days=30)
-
-
-def users(db: Any) -> Any:
-    return db.collection("users")
 
 
 def customers(db: Any) -> Any:
@@ -41,27 +37,8 @@ def events(db: Any) -> Any:
     return db.collection("stripeEvents")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _run(fn: Any, db: Any) -> Any:
-    """Run a ``@firestore.transactional`` function; contention that outlasts the retries → 503."""
-    try:
-        return fn(db.transaction(max_attempts=MAX_TX_ATTEMPTS))
-    except ValueError as exc:
-        from google.api_core import exceptions as gexc
-
-        cause = exc.__cause__
-        if not isinstance(cause, gexc.Aborted) and "Failed to commit transaction" not in str(exc):
-            raise
-        _log.warning("billing transaction gave up after %s attempts", MAX_TX_ATTEMPTS)
-        raise errors.Unavailable("Too much contention; retry shortly.", code="contention") from exc
-
-
 def read_user(db: Any, uid: str) -> dict[str, Any]:
-    snap = users(db).document(uid).get()
-    return (snap.to_dict() or {}) if snap.exists else {}
+    return fs.read_user(db, uid)
 
 
 def billing_of(user: dict[str, Any]) -> BillingState:
@@ -83,21 +60,18 @@ def ensure_customer(db: Any, uid: str, create: Callable[[], str]) -> str:
         return existing
     created = create()
 
-    from google.cloud import firestore
+    user_ref, customer_ref = fs.user_doc(db, uid), customers(db).document(created)
 
-    user_ref, customer_ref = users(db).document(uid), customers(db).document(created)
-
-    @firestore.transactional
     def link(tx: Any) -> str:
         snap = user_ref.get(transaction=tx)
         current = billing_of((snap.to_dict() or {}) if snap.exists else {}).customer_id
         if current:
             return current
-        tx.set(customer_ref, {"uid": uid, "createdAt": _now()})
-        tx.set(user_ref, {"billing": {"customerId": created}, "updatedAt": _now()}, merge=True)
+        tx.set(customer_ref, {"uid": uid, "createdAt": fs.utcnow()})
+        tx.set(user_ref, {"billing": {"customerId": created}, "updatedAt": fs.utcnow()}, merge=True)
         return created
 
-    customer_id: str = _run(link, db)
+    customer_id = fs.run_transaction(db, link, what="billing link")
     if customer_id != created:
         _log.warning("a concurrent checkout linked another customer first", extra={"uid": uid})
     return customer_id
@@ -115,13 +89,9 @@ class Recorded:
 
 def record(db: Any, facts: Facts) -> Recorded:
     """Apply ``facts`` to the customer's user and record the event, in one transaction."""
-    from google.api_core import exceptions as gexc
-    from google.cloud import firestore
-
     event_ref = events(db).document(facts.event_id)
     customer_ref = customers(db).document(facts.customer_id)
 
-    @firestore.transactional
     def change(tx: Any) -> Recorded:
         seen = event_ref.get(transaction=tx)
         if seen.exists:
@@ -130,11 +100,11 @@ def record(db: Any, facts: Facts) -> Recorded:
         uid = (mapping.to_dict() or {}).get("uid") if mapping.exists else None
         if not uid:
             return Recorded("unknown_customer")
-        user_ref = users(db).document(uid)
+        user_ref = fs.user_doc(db, uid)
         snap = user_ref.get(transaction=tx)
         state = billing_of((snap.to_dict() or {}) if snap.exists else {})
         decision = apply(state, facts)
-        now = _now()
+        now = fs.utcnow()
         tx.create(
             event_ref,
             {
@@ -153,11 +123,15 @@ def record(db: Any, facts: Facts) -> Recorded:
         return Recorded(decision.outcome, uid, decision.reason)
 
     try:
-        result: Recorded = _run(change, db)
-    except gexc.Conflict:  # ALREADY_EXISTS on the event record: a concurrent delivery won
-        seen = event_ref.get()
-        return Recorded("duplicate", (seen.to_dict() or {}).get("uid"))
-    return result
+        return fs.run_transaction(db, change, what="billing event")
+    except Exception as exc:
+        if not fs.already_exists(exc):  # ALREADY_EXISTS on the event record: a concurrent delivery won
+            raise
+        return Recorded("duplicate", fs.data_of(event_ref.get()).get("uid"))
+
+
+def event_recorded(db: Any, event_id: str) -> bool:
+    return fs.read(events(db).document(event_id)) is not None
 
 
 def uid_of_customer(db: Any, customer_id: str) -> str | None:

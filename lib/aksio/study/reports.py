@@ -1,0 +1,114 @@
+"""Read-only study services: the study queue and the statistics.
+
+Both read the user document once (settings, stats) and query the cards through
+:mod:`aksio.study.queries`; the rules are pure (:mod:`aksio.study.queue`,
+:mod:`aksio.study.stats`, :mod:`aksio.study.days`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aksio import firestore as fs
+from aksio.study import api
+from aksio.study import queries as q
+from aksio.study import stats as stats_mod
+from aksio.study.days import day_key, study_day
+from aksio.study.model import utc
+from aksio.study.queue import Candidate, build_queue, limits_for
+from aksio.study.reviews import settings_of
+from aksio.study.service import card_view, live_deck
+
+FORECAST_DAYS = 30
+
+
+def _candidates(snaps: list[Any], queue: str) -> list[Candidate]:
+    out = []
+    for snap in snaps:
+        data = fs.data_of(snap)
+        due = data.get("due")
+        out.append(
+            Candidate(
+                card_id=snap.id,
+                queue=queue,
+                due=utc(due) if isinstance(due, datetime) else datetime.min.replace(tzinfo=UTC),
+                note_id=data.get("noteId"),
+                data=data,
+            )
+        )
+    return out
+
+
+def study_queue(db: Any, uid: str, query: api.QueueQuery) -> api.StudyQueue:
+    now = fs.utcnow()
+    user = fs.read_user(db, uid)
+    settings = settings_of(user)
+    stats = stats_mod.normalise(user.get("stats"))
+    today = study_day(now, settings.timezone, settings.day_starts_at_hour)
+    limits = limits_for(settings, stats_mod.today_counts(stats, today))
+    deck = query.deck_id
+    if deck:
+        live_deck(q.read_deck(db, uid, deck), deck)
+    fetch = query.limit * 2  # room for buried siblings
+    learning = _candidates(q.due_cards(db, uid, deck, "learning", now=now, limit=fetch), "learning") if fetch else []
+    review_n = min(fetch, limits.review_remaining)
+    review = _candidates(q.due_cards(db, uid, deck, "review", now=now, limit=review_n), "review") if review_n else []
+    new_n = min(fetch, limits.new_remaining)
+    new = _candidates(q.new_cards(db, uid, deck, new_n), "new") if new_n else []
+    available = {
+        "learning": q.count_due(db, uid, deck, "learning", now),
+        "review": q.count_due(db, uid, deck, "review", now) if limits.review_remaining else 0,
+        "new": q.count_new(db, uid, deck, limits.new_remaining) if limits.new_remaining else 0,
+    }
+    result = build_queue(
+        learning=learning,
+        review=review,
+        new=new,
+        settings=settings,
+        limits=limits,
+        studied_notes=stats_mod.studied_notes_today(stats, today),
+        limit=query.limit,
+        available=available,
+    )
+    return api.StudyQueue(
+        day=day_key(today),
+        cards=[card_view(dict(c.data), c.card_id) for c in result.cards],
+        counts=api.QueueCounts(**result.counts),
+        limits=api.QueueLimits(
+            new_remaining=result.limits.new_remaining, review_remaining=result.limits.review_remaining
+        ),
+        buried=result.buried,
+    )
+
+
+def stats(db: Any, uid: str, query: api.StatsQuery) -> api.Stats:
+    now = fs.utcnow()
+    user = fs.read_user(db, uid)
+    settings = settings_of(user)
+    tz, hour = settings.timezone, settings.day_starts_at_hour
+    stored = stats_mod.normalise(user.get("stats"))
+    today = study_day(now, tz, hour)
+    per_day = stats_mod.reviews_per_day(stored, today, query.days)
+    retention, review_count = stats_mod.true_retention(per_day)
+    by_state = {state: q.count_where(db, uid, "state", state) for state in ("new", "learning", "review", "relearning")}
+    suspended = q.count_where(db, uid, "suspended", True)
+    forecast = {day_key(today + timedelta(days=i)): 0 for i in range(FORECAST_DAYS)}
+    for due in q.due_before(db, uid, now + timedelta(days=FORECAST_DAYS + 1)):
+        key = day_key(max(study_day(due, tz, hour), today))
+        if key in forecast:
+            forecast[key] += 1
+    return api.Stats(
+        day=day_key(today),
+        total_reviews=stored["totalReviews"],
+        by_rating=stored["byRating"],
+        streak=api.Streak(
+            current=stats_mod.current_streak(stored, today),
+            longest=stored["streak"]["longest"],
+            last_day=stored["streak"]["lastDay"],
+        ),
+        reviews_per_day=[api.DayStats.model_validate(d) for d in per_day],
+        retention=api.Retention(true_retention=retention, review_count=review_count, days=query.days),
+        cards=api.CardCounts(**by_state, suspended=suspended, total=sum(by_state.values())),
+        forecast=[api.ForecastDay(day=k, due=v) for k, v in forecast.items()],
+    )

@@ -1,0 +1,230 @@
+"""The recipe of each component: its command line, environment, readiness probe and data.
+
+:func:`build_components` turns :class:`~stack.settings.Settings` into configured (not yet
+started) :class:`~stack.supervise.Component` objects, in start order. The Tasks emulator and
+the Stripe server are this package's own ``serve-tasks`` and ``serve-stripe`` subcommands
+(see :mod:`stack.tasks_server` and :mod:`stack.stripe_server`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .probes import http_ready, log_contains, tcp_ready
+from .settings import (
+    BUCKET,
+    CLIENT_VARS,
+    COMPONENTS,
+    HOST,
+    LOCAL,
+    PACKAGE,
+    PROJECT,
+    TASKS_LOCATION,
+    TASKS_QUEUE,
+    Settings,
+    free_port,
+)
+from .supervise import Component
+
+INSTALL_HINT = "run `bash local/install.sh` (or `make install`)"
+
+
+def _prepare_auth(port: int, workdir: Path) -> None:
+    """Write local/firebase.json with the configured Auth port where the emulator runs.
+
+    The hub and logging ports get free ports too: left unset, the CLI probes 4400/4500 upward
+    and, when two stacks start at once, both can pick the same one and one of them dies
+    ("EADDRINUSE 127.0.0.1:4501") right after reporting ready.
+    """
+    config = json.loads((LOCAL / "firebase.json").read_text())
+    emulators = config.setdefault("emulators", {})
+    emulators.setdefault("auth", {}).update(host=HOST, port=port)
+    emulators.setdefault("hub", {}).update(host=HOST, port=free_port())
+    emulators.setdefault("logging", {}).update(host=HOST, port=free_port())
+    emulators.setdefault("ui", {})["enabled"] = False
+    (workdir / "tmp").mkdir(parents=True, exist_ok=True)
+    (workdir / "firebase.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
+@dataclass
+class _Builder:
+    """Builds each component's command line and environment from the settings."""
+
+    settings: Settings
+    persistent: bool
+    base_env: dict[str, str]  # for the emulators: the caller's environment without client variables
+    client_env: dict[str, str]  # for the gateway and the bridge: the whole stack's environment
+
+    def _log(self, name: str) -> Path:
+        return self.settings.logs / f"{name}.log"
+
+    def _port(self, name: str) -> int:
+        return self.settings.ports[name]
+
+    def firestore(self) -> Component:
+        s, port = self.settings, self._port("firestore")
+        argv = [s.python, "-m", "firestore_emulator", "--host", HOST, "--port", str(port)]
+        if self.persistent:
+            argv += ["--data", str(s.data / "firestore.sqlite")]
+        pythonpath = os.pathsep.join(p for p in (str(LOCAL), self.base_env.get("PYTHONPATH", "")) if p)
+        return Component(
+            "firestore",
+            argv,
+            tcp_ready(port),
+            self._log("firestore"),
+            url=f"{HOST}:{port} (gRPC and REST)",
+            client_env={"FIRESTORE_EMULATOR_HOST": f"{HOST}:{port}"},
+            env={**self.base_env, "PYTHONPATH": pythonpath},
+            cwd=s.local_dir,
+            port=port,
+            timeout=s.start_timeout,
+            requires=((LOCAL / "firestore_emulator" / "__main__.py", "the Firestore emulator package is absent"),),
+        )
+
+    def auth(self) -> Component:
+        s, port = self.settings, self._port("auth")
+        workdir = s.local_dir / "auth"  # firebase-debug.log lands here, not in the repository
+        config = workdir / "firebase.json"
+        argv = [str(s.firebase_bin), "emulators:start", "--only", "auth", "--project", PROJECT, "--config", str(config)]
+        if self.persistent:
+            export = s.data / "auth"
+            if (export / "firebase-export-metadata.json").exists():
+                argv += ["--import", str(export)]
+            argv += ["--export-on-exit", str(export)]
+        return Component(
+            "auth",
+            argv,
+            http_ready(f"{s.url('auth')}/", need_ok=True),
+            self._log("auth"),
+            url=s.url("auth"),
+            client_env={"FIREBASE_AUTH_EMULATOR_HOST": f"{HOST}:{port}"},
+            # CI=true: no message-of-the-day fetch and no prompts; NO_UPDATE_NOTIFIER: no npm check.
+            # TMPDIR: the CLI finds "its" emulator hub through $TMPDIR/hub-<project>.json; a private
+            # one keeps two stacks on one machine (same demo project) from exporting each other's data.
+            env={**self.base_env, "CI": "true", "NO_UPDATE_NOTIFIER": "1", "TMPDIR": str(workdir / "tmp")},
+            cwd=workdir,
+            port=port,
+            timeout=s.auth_start_timeout,
+            stop_timeout=20.0 if self.persistent else 5.0,  # exporting the users on exit takes a moment
+            requires=((s.firebase_bin, f"firebase-tools is not installed: {INSTALL_HINT}"),),
+            prepare=lambda: _prepare_auth(port, workdir),
+        )
+
+    def storage(self) -> Component:
+        s, port = self.settings, self._port("storage")
+        argv = [s.python, "-m", "gcp_storage_emulator", "start", "--host", HOST, "--port", str(port)]
+        argv += ["--default-bucket", BUCKET]
+        env = dict(self.base_env)
+        if self.persistent:
+            env["STORAGE_BASE"] = str(s.data / "storage")  # objects go to <STORAGE_BASE>/.cloudstorage
+        else:
+            argv.append("--in-memory")
+        return Component(
+            "storage",
+            argv,
+            http_ready(f"{s.url('storage')}/storage/v1/b/{BUCKET}", need_ok=True),
+            self._log("storage"),
+            url=s.url("storage"),
+            client_env={"STORAGE_EMULATOR_HOST": s.url("storage"), "UPLOAD_BUCKET": BUCKET},
+            env=env,
+            cwd=s.local_dir,
+            port=port,
+            timeout=s.start_timeout,
+        )
+
+    def tasks(self) -> Component:
+        s, port = self.settings, self._port("tasks")
+        queue = f"projects/{PROJECT}/locations/{TASKS_LOCATION}/queues/{TASKS_QUEUE}"
+        argv = [str(s.tasks_python), "-W", "ignore::FutureWarning", str(PACKAGE), "serve-tasks"]
+        argv += ["--host", HOST, "--port", str(port), "--queue", queue, "--max-retries", str(s.tasks_max_retries)]
+        argv += ["--target-port", str(self._port("gateway"))]
+        return Component(
+            "tasks",
+            argv,
+            log_contains(self._log("tasks"), "tasks emulator listening"),
+            self._log("tasks"),
+            url=f"{HOST}:{port} (gRPC; queue {TASKS_QUEUE})",
+            client_env={
+                "CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{port}",
+                "TASKS_QUEUE": TASKS_QUEUE,
+                "TASKS_LOCATION": TASKS_LOCATION,
+            },
+            env=self.base_env,
+            cwd=s.local_dir,
+            port=port,
+            timeout=s.start_timeout,
+            requires=((s.tasks_python, f"the Cloud Tasks emulator's virtualenv is missing: {INSTALL_HINT}"),),
+        )
+
+    def stripe(self) -> Component:
+        s, port = self.settings, self._port("stripe")
+        argv = [s.python, str(PACKAGE), "serve-stripe", "--host", HOST, "--port", str(port)]
+        if self.client_env.get("STRIPE_PRICE_PRO"):
+            argv += ["--price", self.client_env["STRIPE_PRICE_PRO"]]
+        if self.persistent:
+            argv += ["--store", str(s.data / "stripe.pickle"), "--front-state", str(s.data / "stripe-front.json")]
+        return Component(
+            "stripe",
+            argv,
+            log_contains(self._log("stripe"), "stripe listening on"),
+            self._log("stripe"),
+            url=s.url("stripe"),
+            client_env={"STRIPE_API_BASE": s.url("stripe")},
+            env=self.base_env,
+            cwd=s.local_dir,
+            port=port,
+            timeout=s.start_timeout,
+        )
+
+    def gateway(self) -> Component:
+        s, port = self.settings, self._port("gateway")
+        return Component(
+            "gateway",
+            [s.python, str(LOCAL / "gateway.py"), "--host", HOST, "--port", str(port)],
+            http_ready(f"{s.url('gateway')}/health"),
+            self._log("gateway"),
+            url=s.url("gateway"),
+            client_env={"GATEWAY_URL": s.url("gateway")},
+            env=self.client_env,
+            port=port,
+            timeout=s.start_timeout,
+            requires=((LOCAL / "gateway.py", "the gateway is absent"),),
+        )
+
+    def bridge(self) -> Component:
+        s = self.settings
+        target = f"{s.url('gateway')}/process-upload"
+        argv = [s.python, str(LOCAL / "bridge.py"), "--storage-url", s.url("storage"), "--bucket", BUCKET]
+        argv += ["--target", target]
+        if self.persistent:
+            argv += ["--state", str(s.data / "bridge-state.json")]
+        return Component(
+            "bridge",
+            argv,
+            log_contains(self._log("bridge"), "bridge: gs://"),
+            self._log("bridge"),
+            url=f"gs://{BUCKET} -> /process-upload",
+            env=self.client_env,
+            timeout=s.start_timeout,
+        )
+
+
+def build_components(
+    settings: Settings, names: Sequence[str], *, persistent: bool, common_env: dict[str, str]
+) -> dict[str, Component]:
+    """The components named, in start order, configured from ``settings`` (nothing is started here)."""
+    base = {k: v for k, v in os.environ.items() if k not in CLIENT_VARS}
+    base.update(PYTHONUNBUFFERED="1", GOOGLE_CLOUD_PROJECT=PROJECT, GCLOUD_PROJECT=PROJECT)
+    client_env = {**base, **common_env}  # completed below, once every component's variables are known
+    builder = _Builder(settings, persistent, base, client_env)
+    made: dict[str, Component] = {}
+    for name in COMPONENTS:
+        if name in names:
+            made[name] = getattr(builder, name)()
+    for component in made.values():
+        client_env.update(component.client_env)
+    return made

@@ -1,0 +1,131 @@
+"""What the stack is made of and where it runs: names, ports, paths and timeouts.
+
+Constants describe the components; :class:`Settings` reads what may change from the
+environment (the ``AKSIO_*`` variables documented in the package docstring).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import StackError
+
+PACKAGE = Path(__file__).resolve().parent  # runnable: ``python local/stack ...``
+LOCAL = PACKAGE.parent
+ROOT = LOCAL.parent
+HOST = "127.0.0.1"
+PROJECT = "demo-aksio"
+BUCKET = "aksio-uploads"
+TASKS_QUEUE = "ai-jobs"
+TASKS_LOCATION = "us-central1"
+
+COMPONENTS = ("firestore", "auth", "storage", "tasks", "stripe", "gateway", "bridge")
+DEFAULT_PORTS = {"firestore": 8080, "auth": 9099, "storage": 9023, "tasks": 8123, "stripe": 8420, "gateway": 8000}
+# Started together first (independent emulators), then the gateway, then the bridge.
+PHASES = (("firestore", "auth", "storage", "tasks", "stripe"), ("gateway",), ("bridge",))
+DEPENDS = {"bridge": ("storage",)}
+# Variables the stack sets for clients; scrubbed from the emulators' own environment so an
+# emulator never mistakes a variable meant for clients for one meant for itself.
+CLIENT_VARS = (
+    "FIRESTORE_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "STORAGE_EMULATOR_HOST",
+    "CLOUD_TASKS_EMULATOR_HOST",
+    "STRIPE_API_BASE",
+    "GATEWAY_URL",
+)
+
+OPENAI_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_EMBEDDING_MODEL", "AI_PROVIDER")
+
+# Local billing settings (overridable from the environment): localstripe accepts any sk_test_
+# key; two webhook secrets, as during a rotation, are both accepted.
+LOCAL_BILLING_ENV = {
+    "STRIPE_SECRET_KEY": "sk_test_aksio_local",
+    "STRIPE_WEBHOOK_SECRET": "whsec_aksio_local_1,whsec_aksio_local_2",
+    "STRIPE_PRICE_PRO": "price_aksio_pro_local",
+    "BILLING_RETURN_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
+}
+
+
+@dataclass
+class Settings:
+    """Where things are and which ports they use, read from the environment."""
+
+    local_dir: Path
+    ports: dict[str, int]
+    python: str
+    tasks_python: Path
+    firebase_bin: Path
+    tasks_max_retries: int
+    start_timeout: float
+    auth_start_timeout: float
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, *, free_ports: bool = False) -> Settings:
+        env = dict(os.environ if env is None else env)
+        ports: dict[str, int] = {}
+        for name, default in DEFAULT_PORTS.items():
+            var = port_var(name)
+            if env.get(var):
+                try:
+                    ports[name] = int(env[var])
+                except ValueError:
+                    raise StackError(name, f"{var}={env[var]!r} is not a port number") from None
+                if not 0 < ports[name] < 65536:
+                    raise StackError(name, f"{var}={env[var]!r} is not a port number")
+            else:
+                ports[name] = free_port() if free_ports else default
+        venv_python = ROOT / ".venv" / "bin" / "python"
+        tasks_venv = Path(env.get("AKSIO_TASKS_VENV", ROOT / ".local" / "venvs" / "tasks"))
+        return cls(
+            local_dir=Path(env.get("AKSIO_LOCAL_DIR", ROOT / ".local")).resolve(),
+            ports=ports,
+            python=str(venv_python) if venv_python.exists() else sys.executable,
+            tasks_python=tasks_venv / "bin" / "python",
+            firebase_bin=LOCAL / "node_modules" / ".bin" / "firebase",
+            tasks_max_retries=int(env.get("AKSIO_TASKS_MAX_RETRIES", "5")),
+            start_timeout=float(env.get("AKSIO_START_TIMEOUT", "60")),
+            auth_start_timeout=float(env.get("AKSIO_AUTH_START_TIMEOUT", "120")),
+        )
+
+    @property
+    def logs(self) -> Path:
+        return self.local_dir / "logs"
+
+    @property
+    def data(self) -> Path:
+        return self.local_dir / "data"
+
+    def url(self, name: str) -> str:
+        return f"http://{HOST}:{self.ports[name]}"
+
+
+def port_var(name: str) -> str:
+    return f"AKSIO_{name.upper()}_PORT"
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the usual bind-to-0 race applies, and is acceptable here)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port (or on every interface at that port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        if sock.connect_ex((HOST, port)) == 0:
+            return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR: sockets in TIME_WAIT from a previous run must not count as "in use".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+    return False
