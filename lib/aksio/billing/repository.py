@@ -19,25 +19,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio import log, plans
 from aksio.billing.model import BillingState, Facts, apply
 
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
 _log = log.get_logger("aksio.billing")
 EVENT_TTL = timedelta(days=30)
 
 
-def customers(db: Any) -> Any:
+def customers(db: Client) -> Any:
     return db.collection("stripeCustomers")
 
 
-def events(db: Any) -> Any:
+def events(db: Client) -> Any:
     return db.collection("stripeEvents")
 
 
-def read_user(db: Any, uid: str) -> dict[str, Any]:
+def read_user(db: Client, uid: str) -> dict[str, Any]:
     return fs.read_user(db, uid)
 
 
@@ -48,7 +51,7 @@ def billing_of(user: dict[str, Any]) -> BillingState:
 # -- customers -----------------------------------------------------------------------------
 
 
-def ensure_customer(db: Any, uid: str, create: Callable[[], str]) -> str:
+def ensure_customer(db: Client, uid: str, create: Callable[[], str]) -> str:
     """The user's Stripe customer id, created (by ``create``) only if the user has none.
 
     ``create`` must be idempotent per user (a Stripe idempotency key derived from the uid), so
@@ -87,7 +90,7 @@ class Recorded:
     reason: str = ""
 
 
-def record(db: Any, facts: Facts) -> Recorded:
+def record(db: Client, facts: Facts) -> Recorded:
     """Apply ``facts`` to the customer's user and record the event, in one transaction."""
     event_ref = events(db).document(facts.event_id)
     customer_ref = customers(db).document(facts.customer_id)
@@ -130,11 +133,11 @@ def record(db: Any, facts: Facts) -> Recorded:
         return Recorded("duplicate", fs.data_of(event_ref.get()).get("uid"))
 
 
-def event_recorded(db: Any, event_id: str) -> bool:
+def event_recorded(db: Client, event_id: str) -> bool:
     return fs.read(events(db).document(event_id)) is not None
 
 
-def uid_of_customer(db: Any, customer_id: str) -> str | None:
+def uid_of_customer(db: Client, customer_id: str) -> str | None:
     snap = customers(db).document(customer_id).get()
     uid = (snap.to_dict() or {}).get("uid") if snap.exists else None
     return str(uid) if uid else None
@@ -143,7 +146,7 @@ def uid_of_customer(db: Any, customer_id: str) -> str | None:
 # -- the custom claim ----------------------------------------------------------------------
 
 
-def sync_claim(db: Any, uid: str) -> str | None:
+def sync_claim(db: Client, uid: str) -> str | None:
     """Make the user's ``plan`` claim the plan of the stored state, merged into their other
     claims. Returns the plan, or None for a user Auth no longer knows.
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import errors, log, plans
 from aksio.billing import model, signature, stripe_api, urls
 from aksio.billing import repository as store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 _log = log.get_logger("aksio.billing")
 
@@ -19,7 +22,7 @@ def _idempotency_key(uid: str) -> str:
     return f"aksio-customer-{uid}"
 
 
-def ensure_customer(db: Any, uid: str, email: str | None) -> str:
+def ensure_customer(db: Client, uid: str, email: str | None) -> str:
     """The user's Stripe customer, created once per user and reused."""
 
     def create() -> str:
@@ -39,7 +42,7 @@ def ensure_customer(db: Any, uid: str, email: str | None) -> str:
 
 
 def checkout(
-    db: Any, uid: str, *, email: str | None, plan_id: str, success_url: str | None, cancel_url: str | None
+    db: Client, uid: str, *, email: str | None, plan_id: str, success_url: str | None, cancel_url: str | None
 ) -> dict[str, Any]:
     """A Checkout Session in subscription mode for ``plan_id``'s price: ``{id, url}``."""
     plan = plans.PLANS.get(plan_id)
@@ -72,7 +75,7 @@ def checkout(
     return {"id": data["id"], "url": data["url"], "customer_id": customer}
 
 
-def portal(db: Any, uid: str, return_url: str | None) -> dict[str, Any]:
+def portal(db: Client, uid: str, return_url: str | None) -> dict[str, Any]:
     """A Billing Portal session for the user's customer; 404 when the user has none."""
     back = urls.resolve(return_url, urls.RETURN_PATH, "returnUrl")
     customer = store.billing_of(store.read_user(db, uid)).customer_id
@@ -107,7 +110,7 @@ def _subscription_snapshot(done: model.CheckoutCompleted) -> model.Facts:
     return facts
 
 
-def webhook(db: Any, payload: bytes, header: str | None) -> WebhookResult:
+def webhook(db: Client, payload: bytes, header: str | None) -> WebhookResult:
     """Verify, read and apply one Stripe event. Raises :class:`signature.InvalidSignature` or
     :class:`model.EventError` for a request to refuse (400); anything else is our failure."""
     signature.verify(payload, header, signature.webhook_secrets())

@@ -25,6 +25,8 @@ from aksio import errors, log
 from aksio.config import get_config
 
 if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
     from aksio.documents.model import StoredChunk
 
 _log = log.get_logger("aksio.documents.embeddings")
@@ -59,7 +61,7 @@ def model_id(p: Any) -> str:
     return str(getattr(settings, "embedding_model", None) or type(p).__name__)
 
 
-def embed_chunks(db: Any, uid: str, doc_id: str, texts: Sequence[str], p: Any) -> tuple[str, int] | None:
+def embed_chunks(db: Client, uid: str, doc_id: str, texts: Sequence[str], p: Any) -> tuple[str, int] | None:
     """Vectors for the chunks of document ``doc_id`` (ids by position), written in batches;
     the model and dimension to record on the document (None when the provider refused for good)."""
     from aksio.ai import ProviderError
@@ -80,7 +82,7 @@ def embed_chunks(db: Any, uid: str, doc_id: str, texts: Sequence[str], p: Any) -
 
 
 def nearest(
-    db: Any, uid: str, query: str, holders: Sequence[tuple[str, str]], *, k: int, p: Any
+    db: Client, uid: str, query: str, holders: Sequence[tuple[str, str]], *, k: int, p: Any
 ) -> list[tuple[float, int, str, StoredChunk]]:
     """``(score, position in holders, chunk id, chunk)`` of the k nearest chunks."""
     from aksio.documents import repository

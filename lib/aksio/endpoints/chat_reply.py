@@ -7,7 +7,7 @@ import contextvars
 import json
 import queue
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,9 @@ from aksio.clients import firestore_client
 from aksio.edge import dependency_error, status_of
 from aksio.http import Api, Ctx
 from aksio.ids import path_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 api = Api("chat-reply", summary="The AI tutor")
 _log = log.get_logger("aksio.chat_reply")
@@ -35,7 +38,7 @@ def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-def _stream(db: Any, prep: service.Prepared, request_id: str) -> Response:
+def _stream(db: Client, prep: service.Prepared, request_id: str) -> Response:
     from aksio.ai import get_provider
 
     provider = get_provider()

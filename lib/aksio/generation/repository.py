@@ -12,22 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aksio import firestore as fs
 from aksio import usage
 from aksio.ai.base import Usage
 from aksio.study.repository import FirestoreStudyTx, StudyTx
 
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
 T = TypeVar("T")
 JOBS = "jobs"
 
 
-def jobs_col(db: Any, uid: str) -> Any:
+def jobs_col(db: Client, uid: str) -> Any:
     return fs.user_col(db, uid, JOBS)
 
 
-def job_ref(db: Any, uid: str, job_id: str) -> Any:
+def job_ref(db: Client, uid: str, job_id: str) -> Any:
     return jobs_col(db, uid).document(job_id)
 
 
@@ -70,7 +73,7 @@ class GenerationStore(Protocol):
 
 
 class FirestoreGenerationTx:
-    def __init__(self, db: Any, uid: str, tx: Any) -> None:
+    def __init__(self, db: Client, uid: str, tx: Any) -> None:
         self.db, self.uid, self.tx = db, uid, tx
         self.study: StudyTx = FirestoreStudyTx(db, uid, tx)
 
@@ -126,7 +129,7 @@ class FirestoreGenerationTx:
 class FirestoreGeneration:
     """:class:`GenerationStore` on Firestore, for one user."""
 
-    def __init__(self, db: Any, uid: str) -> None:
+    def __init__(self, db: Client, uid: str) -> None:
         self.db, self.uid = db, uid
 
     def run(self, fn: Callable[[GenerationTx], T], *, what: str = "generation") -> T:
@@ -136,15 +139,15 @@ class FirestoreGeneration:
 # -- outside transactions -------------------------------------------------------------------
 
 
-def read_job(db: Any, uid: str, job_id: str) -> dict[str, Any] | None:
+def read_job(db: Client, uid: str, job_id: str) -> dict[str, Any] | None:
     return fs.read(job_ref(db, uid, job_id))
 
 
-def step_record(db: Any, uid: str, job_id: str, step: int) -> dict[str, Any] | None:
+def step_record(db: Client, uid: str, job_id: str, step: int) -> dict[str, Any] | None:
     return fs.read(step_ref(job_ref(db, uid, job_id), step))
 
 
-def page_jobs(db: Any, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+def page_jobs(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
     from google.cloud import firestore
 
     from aksio import paging
@@ -157,14 +160,14 @@ def page_jobs(db: Any, uid: str, cursor: str | None, limit: int) -> tuple[list[A
     return paging.page(query, "createdAt", cursor, limit)
 
 
-def list_drafts(db: Any, uid: str, job_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+def list_drafts(db: Client, uid: str, job_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
     query = job_ref(db, uid, job_id).collection("drafts").order_by("createdAt").limit(limit)
     return [(s.id, fs.data_of(s)) for s in query.stream()]
 
 
-def draft_ids(db: Any, uid: str, job_id: str, limit: int) -> list[str]:
+def draft_ids(db: Client, uid: str, job_id: str, limit: int) -> list[str]:
     return [s.id for s in job_ref(db, uid, job_id).collection("drafts").select([]).limit(limit).stream()]
 
 
-def set_last_error(db: Any, uid: str, job_id: str, error: dict[str, Any], now: datetime) -> None:
+def set_last_error(db: Client, uid: str, job_id: str, error: dict[str, Any], now: datetime) -> None:
     job_ref(db, uid, job_id).update({"lastError": error, "updatedAt": now})

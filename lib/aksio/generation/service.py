@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import errors, log, usage
 from aksio import firestore as fs
@@ -18,6 +18,9 @@ from aksio.generation import repository as repo
 from aksio.generation.repository import FirestoreGeneration, GenerationStore, GenerationTx
 from aksio.generation.steps import Enqueue, default_enqueue
 from aksio.study import service as study
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 _log = log.get_logger("aksio.generation")
 DRAFTS_PER_TX = 200
@@ -29,7 +32,7 @@ def _request_hash(body: m.GenerateRequest) -> str:
 
 
 def create_job(
-    db: Any, uid: str, body: m.GenerateRequest, *, enqueue: Enqueue | None = None, now: Any = None
+    db: Client, uid: str, body: m.GenerateRequest, *, enqueue: Enqueue | None = None, now: Any = None
 ) -> tuple[m.JobStarted, bool]:
     """Check the quota, store the job and enqueue its first step: ``(job, created)``.
     A retried POST with the same ``jobId`` and body answers with the same job."""
@@ -134,14 +137,14 @@ def _replay(job_id: str, data: dict[str, Any], digest: str, uid: str, enqueue: E
     return m.JobStarted(job_id=job_id, status=data.get("status", "queued"), deck_id=data.get("deckId", ""))
 
 
-def get_job(db: Any, uid: str, job_id: str) -> m.Job:
+def get_job(db: Client, uid: str, job_id: str) -> m.Job:
     data = repo.read_job(db, uid, job_id)
     if data is None:
         raise errors.NotFound(f"No job {job_id}.", code="job_not_found")
     return m.job_from_stored(job_id, data)
 
 
-def list_jobs(db: Any, uid: str, query: m.JobListQuery) -> m.JobPage:
+def list_jobs(db: Client, uid: str, query: m.JobListQuery) -> m.JobPage:
     snaps, next_cursor = repo.page_jobs(db, uid, query.cursor, query.limit)
     return m.JobPage(jobs=[m.job_from_stored(s.id, fs.data_of(s)) for s in snaps], next_cursor=next_cursor)
 
@@ -149,14 +152,14 @@ def list_jobs(db: Any, uid: str, query: m.JobListQuery) -> m.JobPage:
 # -- drafts ---------------------------------------------------------------------------------
 
 
-def _job_or_404(db: Any, uid: str, job_id: str) -> dict[str, Any]:
+def _job_or_404(db: Client, uid: str, job_id: str) -> dict[str, Any]:
     data = repo.read_job(db, uid, job_id)
     if data is None:
         raise errors.NotFound(f"No job {job_id}.", code="job_not_found")
     return data
 
 
-def list_drafts(db: Any, uid: str, job_id: str) -> m.DraftPage:
+def list_drafts(db: Client, uid: str, job_id: str) -> m.DraftPage:
     _job_or_404(db, uid, job_id)
     drafts = [
         m.DraftCard(
@@ -172,7 +175,7 @@ def list_drafts(db: Any, uid: str, job_id: str) -> m.DraftPage:
     return m.DraftPage(drafts=drafts)
 
 
-def decide_drafts(db: Any, uid: str, job_id: str, body: m.DraftDecision, *, accept: bool) -> m.DraftOutcome:
+def decide_drafts(db: Client, uid: str, job_id: str, body: m.DraftDecision, *, accept: bool) -> m.DraftOutcome:
     """Accept drafts (they become cards of the job's deck) or reject them (deleted)."""
     job = _job_or_404(db, uid, job_id)
     ids = (

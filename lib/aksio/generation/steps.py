@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import errors, log, usage
 from aksio import firestore as fs
@@ -35,6 +35,9 @@ from aksio.generation import repository as repo
 from aksio.generation.repository import FirestoreGeneration, GenerationStore, GenerationTx
 from aksio.study import service as study
 from aksio.study.model import MAX_TEXT_BYTES, new_card, note_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 _log = log.get_logger("aksio.generation")
 Enqueue = Callable[..., bool]
@@ -106,7 +109,7 @@ def build_cards(
 
 
 def run_step(
-    db: Any,
+    db: Client,
     uid: str,
     job_id: str,
     step: int,
@@ -171,7 +174,7 @@ def run_step(
 
 
 def _generate(
-    db: Any,
+    db: Client,
     uid: str,
     *,
     job_id: str,
@@ -201,7 +204,7 @@ def _generate(
         return None
 
 
-def _retry_or_fail(db: Any, uid: str, job_id: str, attempt: int, *, code: str, message: str) -> None:
+def _retry_or_fail(db: Client, uid: str, job_id: str, attempt: int, *, code: str, message: str) -> None:
     """A transient failure: record it and raise :class:`StepRetry`, or, on the last attempt,
     fail the job with the reason (the caller then answers ``failed``)."""
     if attempt + 1 >= max_attempts():
@@ -250,7 +253,7 @@ def _next(enqueue: Enqueue, uid: str, job_id: str, step: int, total: int) -> Non
         enqueue(uid, job_id, step + 1)
 
 
-def fail_job(db: Any, uid: str, job_id: str, code: str, message: str) -> None:
+def fail_job(db: Client, uid: str, job_id: str, code: str, message: str) -> None:
     """Mark the job failed with a reason (unless it already ended); a job that made no card
     gives its generation back to the quota."""
     if mark_failed(FirestoreGeneration(db, uid), job_id, code, message, fs.utcnow()):
@@ -269,7 +272,7 @@ def mark_failed(store: GenerationStore, job_id: str, code: str, message: str, no
     return store.run(run, what="fail job")
 
 
-def refund_if_empty(db: Any, uid: str, job_id: str) -> None:
+def refund_if_empty(db: Client, uid: str, job_id: str) -> None:
     charged = mark_refunded(FirestoreGeneration(db, uid), job_id)
     if charged is not None:
         usage.refund(db, uid, usage.GENERATIONS, charged)

@@ -11,33 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio import paging
 from aksio.study.repository import cards_col, decks_col
 
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
 FORECAST_MAX_CARDS = 20000
 
 
-def read_deck(db: Any, uid: str, deck_id: str) -> dict[str, Any] | None:
+def read_deck(db: Client, uid: str, deck_id: str) -> dict[str, Any] | None:
     return fs.read(decks_col(db, uid).document(deck_id))
 
 
-def read_card(db: Any, uid: str, card_id: str) -> dict[str, Any] | None:
+def read_card(db: Client, uid: str, card_id: str) -> dict[str, Any] | None:
     return fs.read(cards_col(db, uid).document(card_id))
 
 
-def page_decks(db: Any, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+def page_decks(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
     query = decks_col(db, uid).order_by("createdAt").order_by("__name__")
     return paging.page(query, "createdAt", cursor, limit)
 
 
-def count_deck_cards(db: Any, uid: str, deck_id: str) -> int:
+def count_deck_cards(db: Client, uid: str, deck_id: str) -> int:
     return fs.count(cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id)))
 
 
-def sweep_deck(db: Any, uid: str, deck_id: str, batch_size: int) -> int:
+def sweep_deck(db: Client, uid: str, deck_id: str, batch_size: int) -> int:
     """Delete a deck's cards in batches, then the deck; returns the cards deleted."""
     query = cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id))
     deleted = fs.delete_matching(db, query, batch_size)
@@ -45,20 +48,22 @@ def sweep_deck(db: Any, uid: str, deck_id: str, batch_size: int) -> int:
     return deleted
 
 
-def read_cards(db: Any, uid: str, card_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+def read_cards(db: Client, uid: str, card_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
     col = cards_col(db, uid)
     found = {s.id: fs.read_snapshot(s) for s in db.get_all([col.document(c) for c in card_ids])}
     return {c: found.get(c) for c in card_ids}
 
 
-def page_cards(db: Any, uid: str, deck_id: str | None, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+def page_cards(
+    db: Client, uid: str, deck_id: str | None, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
     query = cards_col(db, uid)
     if deck_id:
         query = query.where(filter=fs.where("deckId", "==", deck_id))
     return paging.page(query.order_by("createdAt").order_by("__name__"), "createdAt", cursor, limit)
 
 
-def delete_card(db: Any, uid: str, card_id: str) -> bool:
+def delete_card(db: Client, uid: str, card_id: str) -> bool:
     """Delete a card; False when there was none."""
     from google.api_core import exceptions as gexc
 
@@ -69,7 +74,7 @@ def delete_card(db: Any, uid: str, card_id: str) -> bool:
     return True
 
 
-def existing_card_ids(db: Any, uid: str, cards: Sequence[tuple[str, dict[str, Any]]], chunk: int) -> set[str]:
+def existing_card_ids(db: Client, uid: str, cards: Sequence[tuple[str, dict[str, Any]]], chunk: int) -> set[str]:
     """Ids of ``cards`` whose normalized front key (``source.key``) or front the user already has."""
     if not cards:
         return set()
@@ -94,7 +99,7 @@ def existing_card_ids(db: Any, uid: str, cards: Sequence[tuple[str, dict[str, An
     return found
 
 
-def mark_source_removed(db: Any, uid: str, document_id: str, batch_size: int) -> int:
+def mark_source_removed(db: Client, uid: str, document_id: str, batch_size: int) -> int:
     snaps = list(cards_col(db, uid).where(filter=fs.where("source.documentId", "==", document_id)).stream())
     for start in range(0, len(snaps), batch_size):
         batch = db.batch()
@@ -107,12 +112,12 @@ def mark_source_removed(db: Any, uid: str, document_id: str, batch_size: int) ->
 # -- the queue and the stats ----------------------------------------------------------------
 
 
-def _scope(db: Any, uid: str, deck_id: str | None) -> Any:
+def _scope(db: Client, uid: str, deck_id: str | None) -> Any:
     base = cards_col(db, uid)
     return base.where(filter=fs.where("deckId", "==", deck_id)) if deck_id else base
 
 
-def due_cards(db: Any, uid: str, deck_id: str | None, queue: str, *, now: datetime, limit: int) -> list[Any]:
+def due_cards(db: Client, uid: str, deck_id: str | None, queue: str, *, now: datetime, limit: int) -> list[Any]:
     """Cards of ``queue`` (learning/review) due by ``now``, earliest first."""
     query = (
         _scope(db, uid, deck_id)
@@ -124,25 +129,25 @@ def due_cards(db: Any, uid: str, deck_id: str | None, queue: str, *, now: dateti
     return list(query.stream())
 
 
-def new_cards(db: Any, uid: str, deck_id: str | None, limit: int) -> list[Any]:
+def new_cards(db: Client, uid: str, deck_id: str | None, limit: int) -> list[Any]:
     query = _scope(db, uid, deck_id).where(filter=fs.where("queue", "==", "new")).order_by("due").limit(limit)
     return list(query.stream())
 
 
-def count_due(db: Any, uid: str, deck_id: str | None, queue: str, now: datetime) -> int:
+def count_due(db: Client, uid: str, deck_id: str | None, queue: str, now: datetime) -> int:
     scope = _scope(db, uid, deck_id).where(filter=fs.where("queue", "==", queue))
     return fs.count(scope.where(filter=fs.where("due", "<=", now)))
 
 
-def count_new(db: Any, uid: str, deck_id: str | None, limit: int) -> int:
+def count_new(db: Client, uid: str, deck_id: str | None, limit: int) -> int:
     return fs.count(_scope(db, uid, deck_id).where(filter=fs.where("queue", "==", "new")).limit(limit))
 
 
-def count_where(db: Any, uid: str, field: str, value: Any) -> int:
+def count_where(db: Client, uid: str, field: str, value: Any) -> int:
     return fs.count(cards_col(db, uid).where(filter=fs.where(field, "==", value)))
 
 
-def due_before(db: Any, uid: str, horizon: datetime) -> list[datetime]:
+def due_before(db: Client, uid: str, horizon: datetime) -> list[datetime]:
     """The due times of the scheduled (learning/review) cards due before ``horizon``."""
     query = (
         cards_col(db, uid)

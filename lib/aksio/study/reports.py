@@ -8,7 +8,7 @@ Both read the user document once (settings, stats) and query the cards through
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio.study import api
@@ -19,6 +19,9 @@ from aksio.study.model import utc
 from aksio.study.queue import Candidate, build_queue, limits_for
 from aksio.study.reviews import settings_of
 from aksio.study.service import card_view, live_deck
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 FORECAST_DAYS = 30
 
@@ -40,7 +43,7 @@ def _candidates(snaps: list[Any], queue: str) -> list[Candidate]:
     return out
 
 
-def study_queue(db: Any, uid: str, query: api.QueueQuery) -> api.StudyQueue:
+def study_queue(db: Client, uid: str, query: api.QueueQuery) -> api.StudyQueue:
     now = fs.utcnow()
     user = fs.read_user(db, uid)
     settings = settings_of(user)
@@ -82,7 +85,7 @@ def study_queue(db: Any, uid: str, query: api.QueueQuery) -> api.StudyQueue:
     )
 
 
-def stats(db: Any, uid: str, query: api.StatsQuery) -> api.Stats:
+def stats(db: Client, uid: str, query: api.StatsQuery) -> api.Stats:
     now = fs.utcnow()
     user = fs.read_user(db, uid)
     settings = settings_of(user)

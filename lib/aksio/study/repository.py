@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aksio import firestore as fs
 from aksio.study import stats as stats_mod
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 T = TypeVar("T")
 DECKS, CARDS, REVIEWS = "decks", "cards", "reviews"
@@ -33,15 +36,15 @@ class Exists(Exception):
     """A create met an existing document (the transaction wrote nothing)."""
 
 
-def decks_col(db: Any, uid: str) -> Any:
+def decks_col(db: Client, uid: str) -> Any:
     return fs.user_col(db, uid, DECKS)
 
 
-def cards_col(db: Any, uid: str) -> Any:
+def cards_col(db: Client, uid: str) -> Any:
     return fs.user_col(db, uid, CARDS)
 
 
-def reviews_col(db: Any, uid: str) -> Any:
+def reviews_col(db: Client, uid: str) -> Any:
     return fs.user_col(db, uid, REVIEWS)
 
 
@@ -95,7 +98,7 @@ class StudyStore(Protocol):
 
 
 class FirestoreStudyTx:
-    def __init__(self, db: Any, uid: str, tx: Any) -> None:
+    def __init__(self, db: Client, uid: str, tx: Any) -> None:
         self.db, self.uid, self.tx = db, uid, tx
         self._user = fs.user_doc(db, uid)
 
@@ -184,7 +187,7 @@ class FirestoreStudyTx:
 class FirestoreStudy:
     """:class:`StudyStore` on Firestore, for one user."""
 
-    def __init__(self, db: Any, uid: str) -> None:
+    def __init__(self, db: Client, uid: str) -> None:
         self.db, self.uid = db, uid
 
     def run(self, fn: Callable[[StudyTx], T], *, what: str = "study") -> T:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import errors
 from aksio import firestore as fs
@@ -20,6 +20,9 @@ from aksio.study import queries as q
 from aksio.study.model import Content, Schedule, cloze_cards, edit_card, new_card, note_id
 from aksio.study.repository import Exists, FirestoreStudy, StudyTx
 from aksio.study.reviews import existing_card, settings_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
 
 __all__ = [
     "card_view",
@@ -95,7 +98,7 @@ def card_view(data: dict[str, Any], card_id: str) -> api.Card:
 # -- decks ----------------------------------------------------------------------------------
 
 
-def create_deck(db: Any, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool]:
+def create_deck(db: Client, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool]:
     """Create a deck; returns it and whether it is new. With a client id, a retry of the same
     create is answered with the existing deck, and a different deck under that id is a 409."""
     now = fs.utcnow()
@@ -111,18 +114,18 @@ def create_deck(db: Any, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool]:
     return _deck_view(deck_id, q.read_deck(db, uid, deck_id) or doc), True
 
 
-def list_decks(db: Any, uid: str, query: api.ListQuery) -> api.DeckPage:
+def list_decks(db: Client, uid: str, query: api.ListQuery) -> api.DeckPage:
     snaps, next_cursor = q.page_decks(db, uid, query.cursor, query.limit)
     decks = [_deck_view(s.id, fs.data_of(s)) for s in snaps if not fs.data_of(s).get("deleting")]
     return api.DeckPage(decks=decks, next_cursor=next_cursor)
 
 
-def get_deck(db: Any, uid: str, deck_id: str) -> api.Deck:
+def get_deck(db: Client, uid: str, deck_id: str) -> api.Deck:
     data = live_deck(q.read_deck(db, uid, deck_id), deck_id)
     return _deck_view(deck_id, data, q.count_deck_cards(db, uid, deck_id))
 
 
-def update_deck(db: Any, uid: str, deck_id: str, body: api.DeckPatch) -> api.Deck:
+def update_deck(db: Client, uid: str, deck_id: str, body: api.DeckPatch) -> api.Deck:
     changes: dict[str, Any] = {"updatedAt": fs.utcnow()}
     if body.name is not None:
         changes["name"] = body.name
@@ -137,7 +140,7 @@ def update_deck(db: Any, uid: str, deck_id: str, body: api.DeckPatch) -> api.Dec
     return _deck_view(deck_id, FirestoreStudy(db, uid).run(change, what="deck update"))
 
 
-def delete_deck(db: Any, uid: str, deck_id: str) -> api.Deleted:
+def delete_deck(db: Client, uid: str, deck_id: str) -> api.Deleted:
     """Delete the deck and its cards. Marked first (no card can be added any more), then
     swept in batches, then removed; a retry after a crash continues the sweep."""
 
@@ -154,7 +157,7 @@ def delete_deck(db: Any, uid: str, deck_id: str) -> api.Deleted:
 # -- cards ----------------------------------------------------------------------------------
 
 
-def create_cards(db: Any, uid: str, body: api.NewCard) -> api.CardsCreated:
+def create_cards(db: Client, uid: str, body: api.NewCard) -> api.CardsCreated:
     now = fs.utcnow()
     if body.cloze is not None:
         contents = cloze_cards(body.cloze)
@@ -184,19 +187,19 @@ def create_cards(db: Any, uid: str, body: api.NewCard) -> api.CardsCreated:
     return api.CardsCreated(cards=[card_view(doc, cid) for cid, doc in docs], created=True)
 
 
-def list_cards(db: Any, uid: str, query: api.CardListQuery) -> api.CardPage:
+def list_cards(db: Client, uid: str, query: api.CardListQuery) -> api.CardPage:
     if query.deck_id:
         live_deck(q.read_deck(db, uid, query.deck_id), query.deck_id)
     snaps, next_cursor = q.page_cards(db, uid, query.deck_id, query.cursor, query.limit)
     return api.CardPage(cards=[card_view(fs.data_of(s), s.id) for s in snaps], next_cursor=next_cursor)
 
 
-def get_card(db: Any, uid: str, card_id: str) -> api.Card:
+def get_card(db: Client, uid: str, card_id: str) -> api.Card:
     data = existing_card(q.read_card(db, uid, card_id), card_id)
     return card_view(data, card_id)
 
 
-def update_card(db: Any, uid: str, card_id: str, body: api.CardPatch) -> api.Card:
+def update_card(db: Client, uid: str, card_id: str, body: api.CardPatch) -> api.Card:
     """Edit content or tags, move to another deck, suspend or unsuspend — atomically."""
     now = fs.utcnow()
 
@@ -224,7 +227,7 @@ def update_card(db: Any, uid: str, card_id: str, body: api.CardPatch) -> api.Car
     return card_view(FirestoreStudy(db, uid).run(change, what="card update"), card_id)
 
 
-def delete_card(db: Any, uid: str, card_id: str) -> api.Deleted:
+def delete_card(db: Client, uid: str, card_id: str) -> api.Deleted:
     if not q.delete_card(db, uid, card_id):
         raise errors.NotFound(f"No card {card_id}.", code="card_not_found")
     return api.Deleted(id=card_id)
@@ -233,17 +236,17 @@ def delete_card(db: Any, uid: str, card_id: str) -> api.Deleted:
 # -- for other packages ---------------------------------------------------------------------
 
 
-def existing_card_ids(db: Any, uid: str, cards: Sequence[tuple[str, dict[str, Any]]]) -> set[str]:
+def existing_card_ids(db: Client, uid: str, cards: Sequence[tuple[str, dict[str, Any]]]) -> set[str]:
     """Ids of ``cards`` (new cards from :func:`new_card`) the user already has in some deck:
     same normalized front key (``source.key``) or the same front."""
     return q.existing_card_ids(db, uid, cards, DEDUPE_IN)
 
 
-def mark_source_removed(db: Any, uid: str, document_id: str) -> int:
+def mark_source_removed(db: Client, uid: str, document_id: str) -> int:
     """Cards made from a deleted document keep existing, their source marked removed."""
     return q.mark_source_removed(db, uid, document_id, DELETE_BATCH)
 
 
-def user_settings(db: Any, uid: str) -> Any:
+def user_settings(db: Client, uid: str) -> Any:
     """The user's study settings."""
     return settings_of(fs.read_user(db, uid))
