@@ -53,6 +53,7 @@ openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
 
 bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency)
 	$(PY) bench/cold_import.py
+	$(PY) local/stack exec --free-ports -- $(PY) bench/cold_start.py
 	$(PY) bench/firestore_emulator.py
 	$(PY) local/stack exec --free-ports -- $(PY) bench/review_card.py
 	$(PY) local/stack exec --free-ports -- $(PY) bench/documents.py

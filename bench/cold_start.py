@@ -21,11 +21,12 @@ hit all alike; the first round warms the page cache and the ``.pyc`` files and i
 dropped. The columns ``import`` and ``request`` are measured inside the child (``import
 main``; building the request and the first call, lazy imports included); the rest of
 ``median`` is interpreter start-up and ``site``. A deck, a card and a review are created
-through the gateway first so every read has something to answer (review-card reads the
-stored review). The AI functions' list routes (chat-reply, generate-flashcards) are a
-second table; the Stripe functions and create-upload have no authenticated GET and are
-not measured. ``--why`` adds, per function, the modules it imports that the floor does
-not (``-X importtime``: their self time, by aksio module or by package; median of 3 runs).
+through the stack's gateway first (the code the stack serves, whatever ``--repo`` is) so
+every read has something to answer (review-card reads the stored review). The AI
+functions' list routes (chat-reply, generate-flashcards) are a second table; the Stripe
+functions and create-upload have no authenticated GET and are not measured. ``--why``
+adds, per function, the modules it imports that the floor does not (``-X importtime``:
+their self time, by aksio module or by package; median of 3 runs).
 
 Run under the stack:
 ``.venv/bin/python local/stack exec --free-ports -- .venv/bin/python bench/cold_start.py [-n RUNS] [--why]``;
@@ -162,7 +163,9 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_child(target: Target, code: str, token: str, env: dict[str, str], flags: tuple[str, ...] = ()) -> tuple:
+def run_child(
+    target: Target, code: str, token: str, env: dict[str, str], flags: tuple[str, ...] = ()
+) -> tuple[float, float, float, str]:
     """One fresh interpreter: (wall ms to the answer, import ms, request ms, stderr)."""
     argv = [sys.executable, *flags, "-c", code, target.entry, target.path, token]
     with tempfile.TemporaryFile("w+") as err:

@@ -6,20 +6,33 @@ instead of a setting silently ignored.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
 class ApiModel(BaseModel):
     """A response (or shared) model."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    # defer_build: a model's validator is built on its first use, so a function pays only
+    # for the models its requests use (cold start), not for every model it can name.
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, defer_build=True
+    )
 
 
 class RequestModel(ApiModel):
     """A request body or query model."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ListQuery(RequestModel):
+    """A cursor-paginated list's query: ``limit`` items after ``cursor``."""
+
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    cursor: Annotated[str, Field(max_length=500)] | None = None
 
 
 class ErrorBody(ApiModel):

@@ -111,3 +111,9 @@ def from_stored(data: dict[str, object] | None) -> Settings:
                 continue
             values = candidate
     return Settings.model_validate(values)
+
+
+def of_user(user: dict[str, object] | None) -> Settings:
+    """The study settings stored in a user document (defaults where unset)."""
+    stored = (user or {}).get("settings")
+    return from_stored(stored if isinstance(stored, dict) else None)

@@ -9,8 +9,7 @@ from pydantic import Field, field_validator
 
 from aksio.documents import model
 from aksio.documents.kinds import CONTENT_TYPES
-from aksio.schema import ApiModel, RequestModel
-from aksio.study.api import ListQuery
+from aksio.schema import ApiModel, ListQuery, RequestModel
 
 Status = model.Status
 

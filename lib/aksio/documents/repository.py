@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio import paging
-from aksio.documents.chunking import Chunk
 from aksio.documents.model import ChunkRef, Document, StoredChunk, chunk_id
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from google.cloud.firestore import Client
+
+    from aksio.documents.chunking import Chunk  # pragma: no cover
 
 DOCUMENTS, CHUNKS, INDEX = "documents", "chunks", "index"
 BATCH = 450  # writes per batch (Firestore allows 500)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
+from aksio.schema import ListQuery
 from aksio.study import api as models
 from aksio.study import service
 from aksio.study.ids import deck_id
@@ -18,7 +19,7 @@ def create(ctx: Ctx) -> Result:
     return Result(deck, status=201 if created else 200)
 
 
-@api.get("/", query=models.ListQuery, response=models.DeckPage, errors=(400,))
+@api.get("/", query=ListQuery, response=models.DeckPage, errors=(400,))
 def list_(ctx: Ctx) -> models.DeckPage:
     """The decks, oldest first, ``limit`` at a time; pass ``nextCursor`` back as ``cursor``."""
     return service.list_decks(firestore_client(), ctx.uid, ctx.query)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from aksio.schema import ApiModel, RequestModel
+from aksio.schema import ApiModel, ListQuery, RequestModel
 from aksio.study.model import MAX_TEXT_BYTES
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -51,11 +51,6 @@ class Deck(ApiModel):
 class DeckPage(ApiModel):
     decks: list[Deck]
     next_cursor: str | None = None
-
-
-class ListQuery(RequestModel):
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, Field(max_length=500)] | None = None
 
 
 class Deleted(ApiModel):

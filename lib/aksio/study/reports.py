@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
+from aksio.settings import of_user as settings_of
 from aksio.study import api
 from aksio.study import queries as q
 from aksio.study import stats as stats_mod
 from aksio.study.days import day_key, study_day
 from aksio.study.model import utc
 from aksio.study.queue import Candidate, build_queue, limits_for
-from aksio.study.reviews import settings_of
 from aksio.study.service import card_view, live_deck
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from aksio import errors
 from aksio import firestore as fs
 from aksio.study import stats as stats_mod
 
@@ -34,6 +35,13 @@ DECKS, CARDS, REVIEWS = "decks", "cards", "reviews"
 
 class Exists(Exception):
     """A create met an existing document (the transaction wrote nothing)."""
+
+
+def existing_card(data: dict[str, Any] | None, card_id: str) -> dict[str, Any]:
+    """A card's fields; 404 for a card that does not exist."""
+    if data is None:
+        raise errors.NotFound(f"No card {card_id}.", code="card_not_found")
+    return data
 
 
 def decks_col(db: Client, uid: str) -> Any:

@@ -21,27 +21,16 @@ from aksio import firestore as fs
 from aksio import settings as settings_mod
 from aksio.study import api
 from aksio.study.model import Schedule, parse_rating
-from aksio.study.repository import Exists, StudyStore, StudyTx
+from aksio.study.repository import Exists, StudyStore, StudyTx, existing_card
 from aksio.study.review import apply_review, check_reviewed_at, schedule_json, undo_review
 from aksio.study.scheduler import SchedulerConfig
 
 Clock = Callable[[], datetime]
 
 
-def settings_of(user: dict[str, Any] | None) -> settings_mod.Settings:
-    """The user's study settings (defaults where unset)."""
-    return settings_mod.from_stored((user or {}).get("settings"))
-
-
 def scheduler_config(user: dict[str, Any] | None, settings: settings_mod.Settings) -> SchedulerConfig:
     options = (user or {}).get("fsrs")
     return SchedulerConfig.from_settings(settings, options if isinstance(options, dict) else None)
-
-
-def existing_card(data: dict[str, Any] | None, card_id: str) -> dict[str, Any]:
-    if data is None:
-        raise errors.NotFound(f"No card {card_id}.", code="card_not_found")
-    return data
 
 
 def _stored_result(store: StudyStore, review_id: str, card_id: str) -> dict[str, Any] | None:
@@ -66,7 +55,7 @@ def review_card(
         card = existing_card(card_data, body.card_id)
         if card.get("lastReviewId") == body.review_id:
             return None  # this very review is the card's last one: a replay
-        settings = settings_of(user)
+        settings = settings_mod.of_user(user)
         # The clock is read after the reads: they lock the card, so a review that waited for
         # a concurrent one is timed after it and the two apply in the order they are logged.
         now = clock()

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import errors
 from aksio import firestore as fs
+from aksio.schema import ListQuery
+from aksio.settings import of_user as settings_of
 from aksio.study import api
 from aksio.study import queries as q
 from aksio.study.model import Content, Schedule, cloze_cards, edit_card, new_card, note_id
-from aksio.study.repository import Exists, FirestoreStudy, StudyTx
-from aksio.study.reviews import existing_card, settings_of
+from aksio.study.repository import Exists, FirestoreStudy, StudyTx, existing_card
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -114,7 +115,7 @@ def create_deck(db: Client, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool
     return _deck_view(deck_id, q.read_deck(db, uid, deck_id) or doc), True
 
 
-def list_decks(db: Client, uid: str, query: api.ListQuery) -> api.DeckPage:
+def list_decks(db: Client, uid: str, query: ListQuery) -> api.DeckPage:
     snaps, next_cursor = q.page_decks(db, uid, query.cursor, query.limit)
     decks = [_deck_view(s.id, fs.data_of(s)) for s in snaps if not fs.data_of(s).get("deleting")]
     return api.DeckPage(decks=decks, next_cursor=next_cursor)
