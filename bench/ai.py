@@ -121,7 +121,7 @@ def bench_generation(uid: str, doc_id: str, latency: float, count: int) -> None:
     provider = OpenAIProvider(OpenAISettings(api_key="sk-bench", base_url=wire.url, model="local-model"))
     deck, _ = study_store.create_deck(db, uid, study_api.NewDeck(name=f"bench {uuid.uuid4().hex[:6]}"))
     queued: list[int] = []
-    body = gen_model.GenerateRequest(document_ids=[doc_id], deck_id=deck.id, count=count)
+    body = gen_model.GenerateRequest(document_ids=[doc_id], deck_id=deck["id"], count=count)
     started = time.perf_counter()
     job, _ = gen_store.create_job(db, uid, body, enqueue=lambda _u, _j, step: queued.append(step) or True)
     step_times = []

@@ -38,6 +38,9 @@ from werkzeug.wrappers import Response
 from aksio import deadlines, errors, log
 from aksio.config import get_config
 from aksio.edge import MethodNotAllowed, UnsupportedMediaType, dependency_error, error_headers, status_of
+from aksio.lazy import ModelRef, resolve
+from aksio.params import Spec
+from aksio.params import parse as parse_query
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Request
@@ -83,14 +86,15 @@ class Route:
     path: str
     method: str
     handler: Handler
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    body: type[BaseModel] | ModelRef | None
+    query: type[BaseModel] | ModelRef | None
+    response: type[BaseModel] | ModelRef | None
     status: int
     auth: bool
     check_revoked: bool
     summary: str
     errors: tuple[int, ...]
+    fast_query: Spec | None = field(default=None, compare=False)
 
 
 class Api:
@@ -118,9 +122,10 @@ class Api:
         path: str,
         method: str,
         *,
-        body: type[BaseModel] | None = None,
-        query: type[BaseModel] | None = None,
-        response: type[BaseModel] | None = None,
+        body: type[BaseModel] | ModelRef | None = None,
+        query: type[BaseModel] | ModelRef | None = None,
+        response: type[BaseModel] | ModelRef | None = None,
+        fast_query: Spec | None = None,
         status: int = 200,
         auth: bool | None = None,
         check_revoked: bool | None = None,
@@ -140,6 +145,7 @@ class Api:
                 check_revoked=self.check_revoked if check_revoked is None else check_revoked,
                 summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                 errors=errors,
+                fast_query=fast_query,
             )
             self.routes.append(route)
             self._map.add(Rule(path, methods=[route.method], endpoint=route))
@@ -248,9 +254,12 @@ class Api:
 
             ctx.caller = verify(request.headers.get("Authorization"), check_revoked=route.check_revoked)
         if route.body is not None:
-            ctx.body = _parse_body(request, route.body, max_bytes)
+            ctx.body = _parse_body(request, resolve(route.body), max_bytes)
         if route.query is not None:
-            ctx.query = _validate(route.query, _query_dict(request), where="query")
+            fast: Any = parse_query(route.fast_query, request.args) if route.fast_query is not None else None
+            if fast is None:  # no fast path, or a query the model must decide
+                fast = _validate(resolve(route.query), _query_dict(request), where="query")
+            ctx.query = fast
         result = route.handler(ctx)
         return _render(result, route.status)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aksio import __version__
+from aksio.lazy import resolve
 
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic import BaseModel
@@ -104,17 +105,17 @@ def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict
                 "tags": [api.name],
             }
             if route.query is not None:
-                params += _query_params(route.query, schemas)
+                params += _query_params(resolve(route.query), schemas)
             if params:
                 op["parameters"] = params
             if route.body is not None:
                 op["requestBody"] = {
                     "required": True,
-                    "content": {"application/json": {"schema": schemas.ref(route.body)}},
+                    "content": {"application/json": {"schema": schemas.ref(resolve(route.body))}},
                 }
             ok: dict[str, Any] = {"description": _STATUS_TEXT.get(route.status, "OK")}
             if route.response is not None:
-                ok["content"] = {"application/json": {"schema": schemas.ref(route.response, "serialization")}}
+                ok["content"] = {"application/json": {"schema": schemas.ref(resolve(route.response), "serialization")}}
             responses: dict[str, Any] = {str(route.status): ok}
             statuses = set(route.errors) | {404, 405, 500}
             if route.auth:

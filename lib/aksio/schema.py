@@ -35,6 +35,16 @@ class ListQuery(RequestModel):
     cursor: Annotated[str, Field(max_length=500)] | None = None
 
 
+class Check(ApiModel):
+    ok: bool
+    latency_ms: float
+
+
+class Health(ApiModel):
+    status: str  # "ok" | "degraded"
+    checks: dict[str, Check]
+
+
 class ErrorBody(ApiModel):
     code: str
     message: str

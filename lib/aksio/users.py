@@ -6,57 +6,47 @@ concurrent changes of different settings both land).
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import Field
+from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
-from aksio import plans
-from aksio import settings as settings_mod
-from aksio.schema import ApiModel, RequestModel
+from aksio import plans, prefs
+from aksio.wire import compact, iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
 
+    from aksio.account_api import ProfilePatch
     from aksio.auth import Caller
 
 
-class Profile(ApiModel):
-    uid: str
-    email: str | None = None
-    display_name: str | None = None
-    plan: str = "free"
-    settings: settings_mod.Settings
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+Json = dict[str, Any]
 
 
-class ProfilePatch(RequestModel):
-    display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    settings: settings_mod.SettingsPatch | None = None
-
-
-def _profile(caller: Caller, data: dict[str, Any] | None) -> Profile:
+def profile_view(caller: Caller, data: dict[str, Any] | None) -> Json:
+    """The profile in the API's form (:class:`aksio.account_api.Profile`), without pydantic."""
     data = data or {}
-    return Profile(
-        uid=caller.uid,
-        email=caller.email,
-        display_name=data.get("displayName"),
-        plan=plans.current_plan(data).id,
-        settings=settings_mod.from_stored(data.get("settings")),
-        created_at=data.get("createdAt"),
-        updated_at=data.get("updatedAt"),
+    return compact(
+        {
+            "uid": caller.uid,
+            "email": caller.email,
+            "displayName": data.get("displayName"),
+            "plan": plans.current_plan(data).id,
+            "settings": prefs.of_user(data).view(),
+            "createdAt": iso(data.get("createdAt")),
+            "updatedAt": iso(data.get("updatedAt")),
+        }
     )
 
 
-def get_profile(db: Client, caller: Caller) -> Profile:
-    return _profile(caller, fs.read(fs.user_doc(db, caller.uid)))
+def get_profile(db: Client, caller: Caller) -> Json:
+    return profile_view(caller, fs.read(fs.user_doc(db, caller.uid)))
 
 
-def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Profile:
+def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Json:
     """Apply ``patch`` atomically and return the new profile. Sending it twice is harmless."""
     from google.cloud import firestore
+
+    from aksio import settings as settings_mod
 
     ref = fs.user_doc(db, caller.uid)
 

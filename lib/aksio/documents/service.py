@@ -22,14 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import deadlines, errors, log, plans
 from aksio import firestore as fs
-from aksio.documents import api, kinds, repository, signing
+from aksio.documents import kinds, repository, signing
 from aksio.documents.model import ChunkRef, Document, StoredChunk, chunk_id, new_upload, valid_id
+from aksio.wire import compact, iso
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
     from aksio.ai.base import Passage
+    from aksio.documents import api  # pragma: no cover
 
+Json = dict[str, Any]  # answers of the read routes, in the API's JSON form (no pydantic: cold start)
 _log = log.get_logger("aksio.documents")
 MAX_READY = 100  # documents searched when a question names none
 
@@ -69,6 +72,8 @@ def create_upload(db: Client, bucket: Any, uid: str, body: api.NewUpload) -> api
     signed = signing.sign_put(bucket, str(doc.object_path), body.content_type, cap, now=at)
     repository.create(db, uid, doc)
     _log.info("upload created", extra={"documentId": doc.id, "sizeBytes": body.size_bytes})
+    from aksio.documents import api
+
     return api.UploadCreated(
         document=api.document(doc),
         upload=api.Upload(url=signed.url, headers=signed.headers, expires_at=signed.expires_at),
@@ -84,19 +89,40 @@ def _live(doc: Document | None) -> Document:
     return doc
 
 
-def get_document(db: Client, uid: str, doc_id: str) -> api.Document:
-    return api.document(_live(repository.get(db, uid, check_doc_id(doc_id))))
+def document_view(doc: Document) -> Json:
+    """A document in the API's form (:class:`aksio.documents.api.Document`), without pydantic."""
+    error = {"code": doc.error.code, "message": doc.error.message} if doc.error else None
+    return compact(
+        {
+            "id": doc.id,
+            "filename": doc.filename,
+            "contentType": doc.content_type,
+            "sizeBytes": doc.size_bytes,
+            "status": doc.status,
+            "progress": doc.progress,
+            "pageCount": doc.page_count,
+            "chunkCount": doc.chunk_count,
+            "error": error,
+            "sameAs": doc.same_as,
+            "createdAt": iso(doc.created_at),
+            "updatedAt": iso(doc.updated_at),
+        }
+    )
 
 
-def list_documents(db: Client, uid: str, query: api.DocumentListQuery) -> api.DocumentPage:
+def get_document(db: Client, uid: str, doc_id: str) -> Json:
+    return document_view(_live(repository.get(db, uid, check_doc_id(doc_id))))
+
+
+def list_documents(db: Client, uid: str, query: api.DocumentListQuery) -> Json:
     docs, next_cursor = repository.page(db, uid, query.cursor, query.limit)
-    return api.DocumentPage(documents=[api.document(d) for d in docs], next_cursor=next_cursor)
+    return compact({"documents": [document_view(d) for d in docs], "nextCursor": next_cursor})
 
 
 # -- delete ---------------------------------------------------------------------------------
 
 
-def delete_document(db: Client, bucket: Any, uid: str, doc_id: str) -> api.DocumentDeleted:
+def delete_document(db: Client, bucket: Any, uid: str, doc_id: str) -> Json:
     from aksio.study import service as study
 
     doc = _live(repository.get(db, uid, check_doc_id(doc_id)))
@@ -110,7 +136,7 @@ def delete_document(db: Client, bucket: Any, uid: str, doc_id: str) -> api.Docum
         if doc.same_as:
             _collect_tombstone(db, uid, doc.same_as)
     _log.info("document deleted", extra={"documentId": doc.id, "cardsMarked": marked})
-    return api.DocumentDeleted(id=doc.id, cards_marked=marked)
+    return {"id": doc.id, "deleted": True, "cardsMarked": marked}
 
 
 def _collect_tombstone(db: Client, uid: str, doc_id: str) -> None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
-from aksio.schema import ListQuery
-from aksio.study import api as models
 from aksio.study import service
 from aksio.study.ids import deck_id
+from aksio.study.service import Json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.schema import ListQuery
+    from aksio.study import api as models
+else:  # models are imported when a request needs one (cold start: reads need none)
+    models = lazy.models("aksio.study.api")
+    ListQuery = lazy.models("aksio.schema").ListQuery
 
 api = Api("decks", summary="Decks of the signed-in user")
 
@@ -19,25 +28,25 @@ def create(ctx: Ctx) -> Result:
     return Result(deck, status=201 if created else 200)
 
 
-@api.get("/", query=ListQuery, response=models.DeckPage, errors=(400,))
-def list_(ctx: Ctx) -> models.DeckPage:
+@api.get("/", query=ListQuery, fast_query=params.LIST, response=models.DeckPage, errors=(400,))
+def list_(ctx: Ctx) -> Json:
     """The decks, oldest first, ``limit`` at a time; pass ``nextCursor`` back as ``cursor``."""
     return service.list_decks(firestore_client(), ctx.uid, ctx.query)
 
 
 @api.get("/<deck>", response=models.Deck, errors=(404,))
-def read(ctx: Ctx) -> models.Deck:
+def read(ctx: Ctx) -> Json:
     """One deck, with its number of cards."""
     return service.get_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]))
 
 
 @api.patch("/<deck>", body=models.DeckPatch, response=models.Deck, errors=(400, 404, 413, 415))
-def rename(ctx: Ctx) -> models.Deck:
+def rename(ctx: Ctx) -> Json:
     """Rename a deck or change its description."""
     return service.update_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]), ctx.body)
 
 
 @api.delete("/<deck>", response=models.Deleted, errors=(404,))
-def delete(ctx: Ctx) -> models.Deleted:
+def delete(ctx: Ctx) -> Json:
     """Delete a deck and all its cards (their review logs are kept for the optimizer)."""
     return service.delete_deck(firestore_client(), ctx.uid, deck_id(ctx.params["deck"]))

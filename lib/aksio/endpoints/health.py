@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from aksio import log
+from aksio import lazy, log
 from aksio.http import Api, Ctx, Result
-from aksio.schema import ApiModel
 
 api = Api("health", summary="Liveness with dependency checks", auth=False)
 _log = log.get_logger("aksio.health")
@@ -17,17 +17,11 @@ PROBE_TIMEOUT_S = 3.0  # within the request's Firestore budget (aksio.deadlines)
 RETRY_AFTER_S = 5
 
 
-class Check(ApiModel):
-    ok: bool
-    latency_ms: float
+# The answer's shape (aksio.schema.Health), referenced lazily: health answers without pydantic.
+Health = lazy.models("aksio.schema").Health
 
 
-class Health(ApiModel):
-    status: str  # "ok" | "degraded"
-    checks: dict[str, Check]
-
-
-def firestore_check() -> Check:
+def firestore_check() -> dict[str, Any]:
     from aksio.clients import firestore_client
 
     started = time.perf_counter()
@@ -37,15 +31,15 @@ def firestore_check() -> Check:
     except Exception as exc:  # any failure means "not healthy"; the type is logged, not the detail
         _log.warning("firestore check failed: %s", type(exc).__name__)
         ok = False
-    return Check(ok=ok, latency_ms=round((time.perf_counter() - started) * 1000, 1))
+    return {"ok": ok, "latencyMs": round((time.perf_counter() - started) * 1000, 1)}
 
 
 @api.get("/", response=Health, errors=(503,))
 def health(ctx: Ctx) -> Result:
     """Liveness and a Firestore round trip; 503 when a dependency fails."""
     checks = {"firestore": firestore_check()}
-    healthy = all(c.ok for c in checks.values())
-    body = Health(status="ok" if healthy else "degraded", checks=checks)
+    healthy = all(c["ok"] for c in checks.values())
+    body = {"status": "ok" if healthy else "degraded", "checks": checks}
     headers = {"Cache-Control": "no-store"}
     if not healthy:
         headers["Retry-After"] = str(RETRY_AFTER_S)

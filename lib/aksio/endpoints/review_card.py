@@ -3,12 +3,20 @@ client's review id; undo a card's last review; read a stored review."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from aksio import lazy
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
-from aksio.study import api as models
-from aksio.study import reviews
+from aksio.study import service
 from aksio.study.ids import review_id
 from aksio.study.repository import FirestoreStudy
+from aksio.study.service import Json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.study import api as models
+else:  # models (and FSRS) are imported when a request needs them (cold start: reads do not)
+    models = lazy.models("aksio.study.api")
 
 api = Api("review-card", summary="Review a card on the FSRS schedule")
 
@@ -17,6 +25,8 @@ api = Api("review-card", summary="Review a card on the FSRS schedule")
 def review(ctx: Ctx) -> Result:
     """Record a review. The same ``reviewId`` again returns the first result and changes
     nothing (header ``Idempotent-Replayed: true``)."""
+    from aksio.study import reviews
+
     result, replayed = reviews.review_card(FirestoreStudy(firestore_client(), ctx.uid), ctx.body)
     return Result(result, headers={"Idempotent-Replayed": "true" if replayed else "false"})
 
@@ -24,10 +34,12 @@ def review(ctx: Ctx) -> Result:
 @api.post("/undo", body=models.UndoRequest, response=models.UndoResult, errors=(400, 404, 409, 413, 415, 503))
 def undo(ctx: Ctx) -> models.UndoResult:
     """Undo the last review of a card: its schedule and the stats go back to before it."""
+    from aksio.study import reviews
+
     return reviews.undo(FirestoreStudy(firestore_client(), ctx.uid), ctx.body)
 
 
 @api.get("/<review>", response=models.ReviewResult, errors=(404,))
-def read(ctx: Ctx) -> models.ReviewResult:
+def read(ctx: Ctx) -> Json:
     """A stored review's result."""
-    return reviews.get_review(FirestoreStudy(firestore_client(), ctx.uid), review_id(ctx.params["review"]))
+    return service.get_review(firestore_client(), ctx.uid, review_id(ctx.params["review"]))

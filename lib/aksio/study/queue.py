@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aksio.settings import Settings
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.prefs import StudySettings as Settings
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
-from aksio.settings import of_user as settings_of
-from aksio.study import api
+from aksio.prefs import of_user as settings_of
 from aksio.study import queries as q
 from aksio.study import stats as stats_mod
 from aksio.study.days import day_key, study_day
 from aksio.study.model import utc
 from aksio.study.queue import Candidate, build_queue, limits_for
-from aksio.study.service import card_view, live_deck
+from aksio.study.service import Json, card_view, live_deck
+from aksio.wire import compact
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
 
+    from aksio.study import api
+
 FORECAST_DAYS = 30
+DAY_KEYS = ("day", *stats_mod.DAY_FIELDS)  # the fields of aksio.study.api.DayStats
 
 
 def _candidates(snaps: list[Any], queue: str) -> list[Candidate]:
@@ -43,7 +46,7 @@ def _candidates(snaps: list[Any], queue: str) -> list[Candidate]:
     return out
 
 
-def study_queue(db: Client, uid: str, query: api.QueueQuery) -> api.StudyQueue:
+def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:
     now = fs.utcnow()
     user = fs.read_user(db, uid)
     settings = settings_of(user)
@@ -74,18 +77,19 @@ def study_queue(db: Client, uid: str, query: api.QueueQuery) -> api.StudyQueue:
         limit=query.limit,
         available=available,
     )
-    return api.StudyQueue(
-        day=day_key(today),
-        cards=[card_view(dict(c.data), c.card_id) for c in result.cards],
-        counts=api.QueueCounts(**result.counts),
-        limits=api.QueueLimits(
-            new_remaining=result.limits.new_remaining, review_remaining=result.limits.review_remaining
-        ),
-        buried=result.buried,
-    )
+    return {
+        "day": day_key(today),
+        "cards": [card_view(dict(c.data), c.card_id) for c in result.cards],
+        "counts": {k: result.counts[k] for k in ("new", "learning", "review")},
+        "limits": {
+            "newRemaining": result.limits.new_remaining,
+            "reviewRemaining": result.limits.review_remaining,
+        },
+        "buried": result.buried,
+    }
 
 
-def stats(db: Client, uid: str, query: api.StatsQuery) -> api.Stats:
+def stats(db: Client, uid: str, query: api.StatsQuery) -> Json:
     now = fs.utcnow()
     user = fs.read_user(db, uid)
     settings = settings_of(user)
@@ -101,17 +105,19 @@ def stats(db: Client, uid: str, query: api.StatsQuery) -> api.Stats:
         key = day_key(max(study_day(due, tz, hour), today))
         if key in forecast:
             forecast[key] += 1
-    return api.Stats(
-        day=day_key(today),
-        total_reviews=stored["totalReviews"],
-        by_rating=stored["byRating"],
-        streak=api.Streak(
-            current=stats_mod.current_streak(stored, today),
-            longest=stored["streak"]["longest"],
-            last_day=stored["streak"]["lastDay"],
+    return {
+        "day": day_key(today),
+        "totalReviews": stored["totalReviews"],
+        "byRating": dict(stored["byRating"]),
+        "streak": compact(
+            {
+                "current": stats_mod.current_streak(stored, today),
+                "longest": stored["streak"]["longest"],
+                "lastDay": stored["streak"]["lastDay"],
+            }
         ),
-        reviews_per_day=[api.DayStats.model_validate(d) for d in per_day],
-        retention=api.Retention(true_retention=retention, review_count=review_count, days=query.days),
-        cards=api.CardCounts(**by_state, suspended=suspended, total=sum(by_state.values())),
-        forecast=[api.ForecastDay(day=k, due=v) for k, v in forecast.items()],
-    )
+        "reviewsPerDay": [{k: d[k] for k in DAY_KEYS} for d in per_day],
+        "retention": compact({"trueRetention": retention, "reviewCount": review_count, "days": query.days}),
+        "cards": by_state | {"suspended": suspended, "total": sum(by_state.values())},
+        "forecast": [{"day": k, "due": v} for k, v in forecast.items()],
+    }

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aksio import errors
-from aksio.settings import Settings
 from aksio.study import stats as stats_mod
 from aksio.study.days import day_key, study_day
 from aksio.study.model import LEECH_TAG, RATING_NAMES, Schedule, utc
 from aksio.study.scheduler import SchedulerConfig, fuzz_draw, schedule_review
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.prefs import StudySettings as Settings
 
 MAX_FUTURE_SKEW = timedelta(seconds=60)
 MAX_AGE = timedelta(days=30)

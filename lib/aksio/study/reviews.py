@@ -16,9 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from aksio import errors
+from aksio import errors, prefs
 from aksio import firestore as fs
-from aksio import settings as settings_mod
 from aksio.study import api
 from aksio.study.model import Schedule, parse_rating
 from aksio.study.repository import Exists, StudyStore, StudyTx, existing_card
@@ -28,7 +27,7 @@ from aksio.study.scheduler import SchedulerConfig
 Clock = Callable[[], datetime]
 
 
-def scheduler_config(user: dict[str, Any] | None, settings: settings_mod.Settings) -> SchedulerConfig:
+def scheduler_config(user: dict[str, Any] | None, settings: prefs.StudySettings) -> SchedulerConfig:
     options = (user or {}).get("fsrs")
     return SchedulerConfig.from_settings(settings, options if isinstance(options, dict) else None)
 
@@ -55,7 +54,7 @@ def review_card(
         card = existing_card(card_data, body.card_id)
         if card.get("lastReviewId") == body.review_id:
             return None  # this very review is the card's last one: a replay
-        settings = settings_mod.of_user(user)
+        settings = prefs.of_user(user)
         # The clock is read after the reads: they lock the card, so a review that waited for
         # a concurrent one is timed after it and the two apply in the order they are logged.
         now = clock()
@@ -95,13 +94,6 @@ def review_card(
     if stored is None:  # pragma: no cover - the log exists whenever the card names it
         raise errors.Unavailable("The review is being recorded; retry shortly.")
     return api.ReviewResult.model_validate(stored), True
-
-
-def get_review(store: StudyStore, review_id: str) -> api.ReviewResult:
-    data = store.review(review_id)
-    if data is None:
-        raise errors.NotFound(f"No review {review_id}.", code="review_not_found")
-    return api.ReviewResult.model_validate(data["result"])
 
 
 def schedule_model(data: dict[str, Any]) -> api.CardSchedule:

@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aksio.settings import Settings
 from aksio.study.model import Schedule, State, utc
+
+if TYPE_CHECKING:  # pragma: no cover
+    from aksio.prefs import StudySettings as Settings
 
 _STATE_TO_FSRS = {"learning": 1, "review": 2, "relearning": 3}
 _FSRS_TO_STATE: dict[int, State] = {1: "learning", 2: "review", 3: "relearning"}

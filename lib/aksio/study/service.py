@@ -13,17 +13,22 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from aksio import errors
+from aksio import errors, prefs
 from aksio import firestore as fs
-from aksio.schema import ListQuery
-from aksio.settings import of_user as settings_of
-from aksio.study import api
 from aksio.study import queries as q
 from aksio.study.model import Content, Schedule, cloze_cards, edit_card, new_card, note_id
 from aksio.study.repository import Exists, FirestoreStudy, StudyTx, existing_card
+from aksio.wire import compact, iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
+
+    from aksio.schema import ListQuery
+    from aksio.study import api
+
+# Answers are in the API's JSON form (the shapes of aksio.study.api), built without pydantic
+# so that reading decks and cards does not import it (cold start).
+Json = dict[str, Any]
 
 __all__ = [
     "card_view",
@@ -40,7 +45,6 @@ __all__ = [
     "mark_source_removed",
     "new_card",
     "note_id",
-    "settings_of",
     "update_card",
     "update_deck",
 ]
@@ -56,50 +60,56 @@ def live_deck(data: dict[str, Any] | None, deck_id: str) -> dict[str, Any]:
     return data
 
 
-def _deck_view(card_id: str, data: dict[str, Any], card_count: int | None = None) -> api.Deck:
-    return api.Deck(
-        id=card_id,
-        name=data.get("name", ""),
-        description=data.get("description"),
-        card_count=card_count,
-        created_at=data.get("createdAt"),
-        updated_at=data.get("updatedAt"),
+def deck_view(deck_id: str, data: dict[str, Any], card_count: int | None = None) -> Json:
+    """A deck in the API's form (:class:`aksio.study.api.Deck`)."""
+    return compact(
+        {
+            "id": deck_id,
+            "name": data.get("name", ""),
+            "description": data.get("description"),
+            "cardCount": card_count,
+            "createdAt": iso(data.get("createdAt")),
+            "updatedAt": iso(data.get("updatedAt")),
+        }
     )
 
 
-def card_view(data: dict[str, Any], card_id: str) -> api.Card:
+def card_view(data: dict[str, Any], card_id: str) -> Json:
+    """A card in the API's form (:class:`aksio.study.api.Card`)."""
     schedule = Schedule.from_stored(data)
-    return api.Card(
-        id=card_id,
-        deck_id=data.get("deckId", ""),
-        note_id=data.get("noteId"),
-        kind=data.get("kind", "basic"),
-        front=data.get("front", ""),
-        back=data.get("back", ""),
-        text=data.get("text"),
-        cloze_index=data.get("clozeIndex"),
-        tags=list(schedule.tags),
-        suspended=schedule.suspended,
-        state=schedule.state,
-        queue=schedule.queue,
-        step=schedule.step,
-        stability=schedule.stability,
-        difficulty=schedule.difficulty,
-        due=schedule.due,
-        last_review=schedule.last_review,
-        reps=schedule.reps,
-        lapses=schedule.lapses,
-        source=data.get("source"),
-        content_hash=data.get("contentHash"),
-        created_at=data.get("createdAt"),
-        updated_at=data.get("updatedAt"),
+    return compact(
+        {
+            "id": card_id,
+            "deckId": data.get("deckId", ""),
+            "noteId": data.get("noteId"),
+            "kind": data.get("kind", "basic"),
+            "front": data.get("front", ""),
+            "back": data.get("back", ""),
+            "text": data.get("text"),
+            "clozeIndex": data.get("clozeIndex"),
+            "tags": list(schedule.tags),
+            "suspended": schedule.suspended,
+            "state": schedule.state,
+            "queue": schedule.queue,
+            "step": schedule.step,
+            "stability": schedule.stability,
+            "difficulty": schedule.difficulty,
+            "due": iso(schedule.due),
+            "lastReview": iso(schedule.last_review),
+            "reps": schedule.reps,
+            "lapses": schedule.lapses,
+            "source": data.get("source"),
+            "contentHash": data.get("contentHash"),
+            "createdAt": iso(data.get("createdAt")),
+            "updatedAt": iso(data.get("updatedAt")),
+        }
     )
 
 
 # -- decks ----------------------------------------------------------------------------------
 
 
-def create_deck(db: Client, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool]:
+def create_deck(db: Client, uid: str, body: api.NewDeck) -> tuple[Json, bool]:
     """Create a deck; returns it and whether it is new. With a client id, a retry of the same
     create is answered with the existing deck, and a different deck under that id is a 409."""
     now = fs.utcnow()
@@ -111,22 +121,22 @@ def create_deck(db: Client, uid: str, body: api.NewDeck) -> tuple[api.Deck, bool
         data = q.read_deck(db, uid, deck_id) or {}
         if data.get("deleting") or (data.get("name"), data.get("description")) != (body.name, body.description):
             raise errors.Conflict(f"Deck {deck_id} already exists with other content.", code="deck_exists") from None
-        return _deck_view(deck_id, data), False
-    return _deck_view(deck_id, q.read_deck(db, uid, deck_id) or doc), True
+        return deck_view(deck_id, data), False
+    return deck_view(deck_id, q.read_deck(db, uid, deck_id) or doc), True
 
 
-def list_decks(db: Client, uid: str, query: ListQuery) -> api.DeckPage:
+def list_decks(db: Client, uid: str, query: ListQuery) -> Json:
     snaps, next_cursor = q.page_decks(db, uid, query.cursor, query.limit)
-    decks = [_deck_view(s.id, fs.data_of(s)) for s in snaps if not fs.data_of(s).get("deleting")]
-    return api.DeckPage(decks=decks, next_cursor=next_cursor)
+    decks = [deck_view(s.id, fs.data_of(s)) for s in snaps if not fs.data_of(s).get("deleting")]
+    return compact({"decks": decks, "nextCursor": next_cursor})
 
 
-def get_deck(db: Client, uid: str, deck_id: str) -> api.Deck:
+def get_deck(db: Client, uid: str, deck_id: str) -> Json:
     data = live_deck(q.read_deck(db, uid, deck_id), deck_id)
-    return _deck_view(deck_id, data, q.count_deck_cards(db, uid, deck_id))
+    return deck_view(deck_id, data, q.count_deck_cards(db, uid, deck_id))
 
 
-def update_deck(db: Client, uid: str, deck_id: str, body: api.DeckPatch) -> api.Deck:
+def update_deck(db: Client, uid: str, deck_id: str, body: api.DeckPatch) -> Json:
     changes: dict[str, Any] = {"updatedAt": fs.utcnow()}
     if body.name is not None:
         changes["name"] = body.name
@@ -138,10 +148,10 @@ def update_deck(db: Client, uid: str, deck_id: str, body: api.DeckPatch) -> api.
         tx.update_deck(deck_id, changes)
         return data | changes
 
-    return _deck_view(deck_id, FirestoreStudy(db, uid).run(change, what="deck update"))
+    return deck_view(deck_id, FirestoreStudy(db, uid).run(change, what="deck update"))
 
 
-def delete_deck(db: Client, uid: str, deck_id: str) -> api.Deleted:
+def delete_deck(db: Client, uid: str, deck_id: str) -> Json:
     """Delete the deck and its cards. Marked first (no card can be added any more), then
     swept in batches, then removed; a retry after a crash continues the sweep."""
 
@@ -152,13 +162,13 @@ def delete_deck(db: Client, uid: str, deck_id: str) -> api.Deleted:
 
     FirestoreStudy(db, uid).run(mark, what="deck delete")
     deleted = q.sweep_deck(db, uid, deck_id, DELETE_BATCH)
-    return api.Deleted(id=deck_id, cards_deleted=deleted)
+    return {"id": deck_id, "deleted": True, "cardsDeleted": deleted}
 
 
 # -- cards ----------------------------------------------------------------------------------
 
 
-def create_cards(db: Client, uid: str, body: api.NewCard) -> api.CardsCreated:
+def create_cards(db: Client, uid: str, body: api.NewCard) -> Json:
     now = fs.utcnow()
     if body.cloze is not None:
         contents = cloze_cards(body.cloze)
@@ -184,23 +194,23 @@ def create_cards(db: Client, uid: str, body: api.NewCard) -> api.CardsCreated:
     except Exists:
         found = q.read_cards(db, uid, [cid for cid, _ in docs])
         stored = [(cid, data) for cid, data in found.items() if data is not None]
-        return api.CardsCreated(cards=[card_view(data, cid) for cid, data in stored], created=False)
-    return api.CardsCreated(cards=[card_view(doc, cid) for cid, doc in docs], created=True)
+        return {"cards": [card_view(data, cid) for cid, data in stored], "created": False}
+    return {"cards": [card_view(doc, cid) for cid, doc in docs], "created": True}
 
 
-def list_cards(db: Client, uid: str, query: api.CardListQuery) -> api.CardPage:
+def list_cards(db: Client, uid: str, query: api.CardListQuery) -> Json:
     if query.deck_id:
         live_deck(q.read_deck(db, uid, query.deck_id), query.deck_id)
     snaps, next_cursor = q.page_cards(db, uid, query.deck_id, query.cursor, query.limit)
-    return api.CardPage(cards=[card_view(fs.data_of(s), s.id) for s in snaps], next_cursor=next_cursor)
+    return compact({"cards": [card_view(fs.data_of(s), s.id) for s in snaps], "nextCursor": next_cursor})
 
 
-def get_card(db: Client, uid: str, card_id: str) -> api.Card:
+def get_card(db: Client, uid: str, card_id: str) -> Json:
     data = existing_card(q.read_card(db, uid, card_id), card_id)
     return card_view(data, card_id)
 
 
-def update_card(db: Client, uid: str, card_id: str, body: api.CardPatch) -> api.Card:
+def update_card(db: Client, uid: str, card_id: str, body: api.CardPatch) -> Json:
     """Edit content or tags, move to another deck, suspend or unsuspend — atomically."""
     now = fs.utcnow()
 
@@ -228,10 +238,28 @@ def update_card(db: Client, uid: str, card_id: str, body: api.CardPatch) -> api.
     return card_view(FirestoreStudy(db, uid).run(change, what="card update"), card_id)
 
 
-def delete_card(db: Client, uid: str, card_id: str) -> api.Deleted:
+def delete_card(db: Client, uid: str, card_id: str) -> Json:
     if not q.delete_card(db, uid, card_id):
         raise errors.NotFound(f"No card {card_id}.", code="card_not_found")
-    return api.Deleted(id=card_id)
+    return {"id": card_id, "deleted": True}
+
+
+# -- reviews (reading; grading is aksio.study.reviews) ------------------------------------
+
+
+def review_view(result: dict[str, Any]) -> Json:
+    """A stored review result in the API's form (:class:`aksio.study.api.ReviewResult`)."""
+    view = compact(dict(result))
+    if isinstance(view.get("card"), dict):
+        view["card"] = compact(view["card"])
+    return view
+
+
+def get_review(db: Client, uid: str, review_id: str) -> Json:
+    data = FirestoreStudy(db, uid).review(review_id)
+    if data is None:
+        raise errors.NotFound(f"No review {review_id}.", code="review_not_found")
+    return review_view(data["result"])
 
 
 # -- for other packages ---------------------------------------------------------------------
@@ -248,6 +276,6 @@ def mark_source_removed(db: Client, uid: str, document_id: str) -> int:
     return q.mark_source_removed(db, uid, document_id, DELETE_BATCH)
 
 
-def user_settings(db: Client, uid: str) -> Any:
+def user_settings(db: Client, uid: str) -> prefs.StudySettings:
     """The user's study settings."""
-    return settings_of(fs.read_user(db, uid))
+    return prefs.of_user(fs.read_user(db, uid))

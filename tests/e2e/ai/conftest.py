@@ -78,7 +78,7 @@ def new_deck(db: Any, uid: str, name: str = "Deck") -> str:
     from aksio.study import service as study_store
 
     deck, _ = study_store.create_deck(db, uid, study_api.NewDeck(name=name))
-    return deck.id
+    return str(deck["id"])
 
 
 def cards_of(db: Any, uid: str, deck_id: str | None = None) -> list[dict[str, Any]]:
