@@ -73,21 +73,3 @@ class DocumentDeleted(ApiModel):
     id: str
     deleted: bool = True
     cards_marked: int = 0
-
-
-def document(doc: model.Document) -> Document:
-    """The API view of a stored document."""
-    return Document(
-        id=doc.id,
-        filename=doc.filename,
-        content_type=doc.content_type,
-        size_bytes=doc.size_bytes,
-        status=doc.status,
-        progress=doc.progress,
-        page_count=doc.page_count,
-        chunk_count=doc.chunk_count,
-        error=DocumentError(code=doc.error.code, message=doc.error.message) if doc.error else None,
-        same_as=doc.same_as,
-        created_at=doc.created_at,
-        updated_at=doc.updated_at,
-    )

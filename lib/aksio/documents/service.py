@@ -75,7 +75,7 @@ def create_upload(db: Client, bucket: Any, uid: str, body: api.NewUpload) -> api
     from aksio.documents import api
 
     return api.UploadCreated(
-        document=api.document(doc),
+        document=document_view(doc),
         upload=api.Upload(url=signed.url, headers=signed.headers, expires_at=signed.expires_at),
     )
 

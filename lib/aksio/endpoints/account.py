@@ -6,19 +6,14 @@ re-checks that the token was not revoked and that the user still exists.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aksio import lazy
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx
 from aksio.users import Json, get_profile, update_profile
 
-if TYPE_CHECKING:  # pragma: no cover
-    from aksio import account_api as models
-    from aksio import settings as settings_models
-else:  # models are imported when a request needs one (cold start: reads need none)
-    models = lazy.models("aksio.account_api")
-    settings_models = lazy.models("aksio.settings")
+# models are imported when a request needs one (cold start: reads need none)
+models = lazy.models("aksio.account_api")
+settings_models = lazy.models("aksio.settings")
 
 api = Api("account", summary="Profile and settings of the signed-in user", check_revoked=True)
 

@@ -3,8 +3,6 @@ suspend/unsuspend, delete)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
@@ -12,12 +10,9 @@ from aksio.study import service
 from aksio.study.ids import card_id
 from aksio.study.service import Json
 
-if TYPE_CHECKING:  # pragma: no cover
-    from aksio.schema import ListQuery
-    from aksio.study import api as models
-else:  # models are imported when a request needs one (cold start: reads need none)
-    models = lazy.models("aksio.study.api")
-    ListQuery = lazy.models("aksio.schema").ListQuery
+# models are imported when a request needs one (cold start: reads need none)
+models = lazy.models("aksio.study.api")
+ListQuery = lazy.models("aksio.schema").ListQuery
 
 api = Api("cards", summary="Flashcards of the signed-in user")
 

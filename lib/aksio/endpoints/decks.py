@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
@@ -11,12 +9,9 @@ from aksio.study import service
 from aksio.study.ids import deck_id
 from aksio.study.service import Json
 
-if TYPE_CHECKING:  # pragma: no cover
-    from aksio.schema import ListQuery
-    from aksio.study import api as models
-else:  # models are imported when a request needs one (cold start: reads need none)
-    models = lazy.models("aksio.study.api")
-    ListQuery = lazy.models("aksio.schema").ListQuery
+# models are imported when a request needs one (cold start: reads need none)
+models = lazy.models("aksio.study.api")
+ListQuery = lazy.models("aksio.schema").ListQuery
 
 api = Api("decks", summary="Decks of the signed-in user")
 

@@ -3,8 +3,6 @@ counts, delete with its file, chunks and index)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aksio import lazy, params
 from aksio.clients import firestore_client, storage_client
 from aksio.config import get_config
@@ -12,10 +10,8 @@ from aksio.documents import service
 from aksio.documents.service import Json
 from aksio.http import Api, Ctx
 
-if TYPE_CHECKING:  # pragma: no cover
-    from aksio.documents import api as models
-else:  # models are imported when a request needs one (cold start: reads need none)
-    models = lazy.models("aksio.documents.api")
+# models are imported when a request needs one (cold start: reads need none)
+models = lazy.models("aksio.documents.api")
 
 api = Api("documents", summary="Uploaded documents of the signed-in user")
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx
 from aksio.study import reports
 from aksio.study.service import Json
 
-if TYPE_CHECKING:  # pragma: no cover
-    from aksio.study import api as models
-else:  # models are imported when a request needs one (cold start: reads need none)
-    models = lazy.models("aksio.study.api")
+# models are imported when a request needs one (cold start: reads need none)
+models = lazy.models("aksio.study.api")
 
 api = Api("stats", summary="Study statistics of the signed-in user")
 
