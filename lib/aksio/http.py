@@ -249,10 +249,18 @@ class Api:
         max_bytes = get_config().max_body_bytes
         if request.content_length is not None and request.content_length > max_bytes:
             raise errors.TooLarge(f"The request body is larger than {max_bytes} bytes.")
+        revocation: _Background | None = None
         if route.auth:
             from aksio.auth import verify
 
-            ctx.caller = verify(request.headers.get("Authorization"), check_revoked=route.check_revoked)
+            header = request.headers.get("Authorization")
+            if route.check_revoked and route.method == "GET":
+                # A read of a sensitive function: the revocation lookup (one Auth call) runs
+                # beside the handler, and the answer is sent only once it has passed.
+                ctx.caller = verify(header)
+                revocation = _Background(lambda: verify(header, check_revoked=True))
+            else:
+                ctx.caller = verify(header, check_revoked=route.check_revoked)
         if route.body is not None:
             ctx.body = _parse_body(request, resolve(route.body), max_bytes)
         if route.query is not None:
@@ -260,8 +268,36 @@ class Api:
             if fast is None:  # no fast path, or a query the model must decide
                 fast = _validate(resolve(route.query), _query_dict(request), where="query")
             ctx.query = fast
-        result = route.handler(ctx)
+        try:
+            result = route.handler(ctx)
+        finally:
+            if revocation is not None:
+                revocation.result()  # a revoked session is answered 401, whatever the handler did
         return _render(result, route.status)
+
+
+class _Background:
+    """``fn()`` on a thread of its own (in the caller's context); :meth:`result` waits for it
+    and raises what it raised."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        import contextvars
+        import threading
+
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run, fn), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # re-raised in the request's thread by result()
+            self._error = exc
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str]:

@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import firebase_admin.auth
 import pytest
@@ -83,11 +84,14 @@ def test_token_of_a_deleted_user_is_401(gateway_url: str, user: User) -> None:
     assert_error(response, 401, "user_not_found")
 
 
-def test_revoked_tokens_are_401(gateway_url: str, user: User) -> None:
+def test_revoked_tokens_are_401_and_change_nothing(gateway_url: str, user: User, firestore_db: Any) -> None:
     time.sleep(1.1)  # revocation is at second precision: the token must predate it
     firebase_admin.auth.revoke_refresh_tokens(user.uid, app=firebase_app())
     response = requests.get(f"{gateway_url}/account", headers=user.headers, timeout=10)
     assert_error(response, 401, "token_revoked")
+    change = requests.patch(f"{gateway_url}/account", json={"displayName": "Eve"}, headers=user.headers, timeout=10)
+    assert_error(change, 401, "token_revoked")
+    assert not firestore_db.collection("users").document(user.uid).get().exists
 
 
 def test_account_defaults_then_patch_and_read_back(gateway_url: str, user: User) -> None:

@@ -207,3 +207,48 @@ def test_authenticated_route_refuses_missing_and_malformed_tokens() -> None:
         assert response.status_code == 401, header
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert json.loads(response.get_data())["error"]["code"] == "unauthenticated"
+
+
+sensitive = Api("sensitive", check_revoked=True)
+handled: list[str] = []
+
+
+@sensitive.get("/missing")
+def missing(ctx: Ctx) -> None:
+    handled.append(ctx.uid)
+    raise errors.NotFound("nothing here")
+
+
+@sensitive.get("/ok")
+def fine(ctx: Ctx) -> dict[str, Any]:
+    handled.append(ctx.uid)
+    return {"ok": True}
+
+
+@sensitive.patch("/ok")
+def change(ctx: Ctx) -> dict[str, Any]:
+    handled.append(ctx.uid)
+    return {"changed": True}
+
+
+def test_a_revoked_session_is_401_whatever_a_read_answered_and_a_write_never_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aksio import auth
+
+    def verify(header: str | None, *, check_revoked: bool = False) -> auth.Caller:
+        if check_revoked:  # the revocation lookup: this session was revoked
+            raise errors.Unauthenticated("The ID token was revoked; sign in again.", code="token_revoked")
+        return auth.Caller(uid="u1")
+
+    monkeypatch.setattr(auth, "verify", verify)
+
+    def send(method: str, path: str) -> tuple[int, Any]:
+        response = sensitive(Request(EnvironBuilder(method=method, path=path).get_environ()))
+        return response.status_code, json.loads(response.get_data())
+
+    handled.clear()
+    for method, path in (("GET", "/missing"), ("GET", "/ok"), ("PATCH", "/ok")):
+        status, body = send(method, path)
+        assert (status, body["error"]["code"]) == (401, "token_revoked"), (method, path)
+    assert handled == ["u1", "u1"]  # the reads ran beside the lookup; the write did not run
