@@ -144,19 +144,6 @@ def delete_matching(db: Client, query: Any, batch_size: int = BATCH) -> int:
         deleted += delete_all(db, (s.reference for s in snaps), batch_size)
 
 
-def gather(*calls: Callable[[], Any]) -> list[Any]:
-    """Run independent reads at once (each on a thread, in the caller's context, so the
-    request's deadline budget applies); their results in order, or the first error raised."""
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
-
-    if len(calls) <= 1:
-        return [call() for call in calls]
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
-        return [f.result() for f in futures]
-
-
 def caused_by(exc: BaseException | None, kind: type[E]) -> E | None:
     """``exc`` or the first exception of type ``kind`` in its cause/context chain."""
     seen = 0

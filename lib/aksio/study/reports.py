@@ -57,21 +57,16 @@ def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:
     if deck:
         live_deck(q.read_deck(db, uid, deck), deck)
     fetch = query.limit * 2  # room for buried siblings
+    learning = _candidates(q.due_cards(db, uid, deck, "learning", now=now, limit=fetch), "learning") if fetch else []
     review_n = min(fetch, limits.review_remaining)
+    review = _candidates(q.due_cards(db, uid, deck, "review", now=now, limit=review_n), "review") if review_n else []
     new_n = min(fetch, limits.new_remaining)
-    # six independent reads, at once
-    learning_snaps, review_snaps, new_snaps, n_learning, n_review, n_new = fs.gather(
-        lambda: q.due_cards(db, uid, deck, "learning", now=now, limit=fetch) if fetch else [],
-        lambda: q.due_cards(db, uid, deck, "review", now=now, limit=review_n) if review_n else [],
-        lambda: q.new_cards(db, uid, deck, new_n) if new_n else [],
-        lambda: q.count_due(db, uid, deck, "learning", now),
-        lambda: q.count_due(db, uid, deck, "review", now) if limits.review_remaining else 0,
-        lambda: q.count_new(db, uid, deck, limits.new_remaining) if limits.new_remaining else 0,
-    )
-    learning = _candidates(learning_snaps, "learning")
-    review = _candidates(review_snaps, "review")
-    new = _candidates(new_snaps, "new")
-    available = {"learning": n_learning, "review": n_review, "new": n_new}
+    new = _candidates(q.new_cards(db, uid, deck, new_n), "new") if new_n else []
+    available = {
+        "learning": q.count_due(db, uid, deck, "learning", now),
+        "review": q.count_due(db, uid, deck, "review", now) if limits.review_remaining else 0,
+        "new": q.count_new(db, uid, deck, limits.new_remaining) if limits.new_remaining else 0,
+    }
     result = build_queue(
         learning=learning,
         review=review,
@@ -103,16 +98,10 @@ def stats(db: Client, uid: str, query: api.StatsQuery) -> Json:
     today = study_day(now, tz, hour)
     per_day = stats_mod.reviews_per_day(stored, today, query.days)
     retention, review_count = stats_mod.true_retention(per_day)
-    states = ("new", "learning", "review", "relearning")
-    # six independent reads, at once
-    *counts, suspended, dues = fs.gather(
-        *[lambda state=state: q.count_where(db, uid, "state", state) for state in states],
-        lambda: q.count_where(db, uid, "suspended", True),
-        lambda: q.due_before(db, uid, now + timedelta(days=FORECAST_DAYS + 1)),
-    )
-    by_state = dict(zip(states, counts, strict=True))
+    by_state = {state: q.count_where(db, uid, "state", state) for state in ("new", "learning", "review", "relearning")}
+    suspended = q.count_where(db, uid, "suspended", True)
     forecast = {day_key(today + timedelta(days=i)): 0 for i in range(FORECAST_DAYS)}
-    for due in dues:
+    for due in q.due_before(db, uid, now + timedelta(days=FORECAST_DAYS + 1)):
         key = day_key(max(study_day(due, tz, hour), today))
         if key in forecast:
             forecast[key] += 1
