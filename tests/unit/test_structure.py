@@ -27,6 +27,7 @@ PERSISTENCE = {
     "generation/inputs.py",  # jobs/{id}/inputs: generation's pasted text
     "study/repository.py",
     "study/queries.py",
+    "reminders/repository.py",
     "endpoints/health.py",  # a probe of a document that never exists
 }
 

@@ -1,0 +1,102 @@
+"""The reminders' repository: the only code that reads and writes a user's ``devices`` and
+``notifications``, and the top-level ``deviceTokens`` index.
+
+- ``users/{uid}/devices/{deviceId}``: a push target (FCM registration token, platform,
+  label). ``deviceId`` is derived from the token, so registering a token again finds it.
+- ``deviceTokens/{deviceId}`` → ``{uid}``: which user holds a token. A token belongs to one
+  user at a time; registering it under another user moves it (both written in one
+  transaction).
+- ``users/{uid}/notifications/{id}``: the in-app inbox. ``expireAt`` is for a Firestore
+  TTL policy (terraform), so entries expire without a sweep.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aksio import firestore as fs
+from aksio import paging
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
+DEVICES, NOTIFICATIONS, TOKENS = "devices", "notifications", "deviceTokens"
+
+
+def devices_col(db: Client, uid: str) -> Any:
+    return fs.user_col(db, uid, DEVICES)
+
+
+def notifications_col(db: Client, uid: str) -> Any:
+    return fs.user_col(db, uid, NOTIFICATIONS)
+
+
+def token_ref(db: Client, device_id: str) -> Any:
+    return db.collection(TOKENS).document(device_id)
+
+
+class DevicesTx:
+    """A user's devices, and the token index, inside one transaction (reads before writes)."""
+
+    def __init__(self, db: Client, uid: str, tx: Any) -> None:
+        self.db, self.uid, self.tx = db, uid, tx
+
+    def devices(self) -> dict[str, dict[str, Any]]:
+        return {s.id: fs.data_of(s) for s in devices_col(self.db, self.uid).stream(transaction=self.tx)}
+
+    def owner(self, device_id: str) -> str | None:
+        data = fs.read(token_ref(self.db, device_id), self.tx)
+        return str(data["uid"]) if data and data.get("uid") else None
+
+    def put(self, device_id: str, doc: dict[str, Any]) -> None:
+        self.tx.set(devices_col(self.db, self.uid).document(device_id), doc)
+        self.tx.set(token_ref(self.db, device_id), {"uid": self.uid, "updatedAt": doc["updatedAt"]})
+
+    def take_from(self, other_uid: str, device_id: str) -> None:
+        self.tx.delete(devices_col(self.db, other_uid).document(device_id))
+
+    def remove(self, device_id: str) -> None:
+        self.tx.delete(devices_col(self.db, self.uid).document(device_id))
+        self.tx.delete(token_ref(self.db, device_id))
+
+
+def in_devices_tx(db: Client, uid: str, fn: Any, *, what: str) -> Any:
+    return fs.run_transaction(db, lambda tx: fn(DevicesTx(db, uid, tx)), what=what)
+
+
+def list_devices(db: Client, uid: str) -> list[tuple[str, dict[str, Any]]]:
+    return sorted(
+        ((s.id, fs.data_of(s)) for s in devices_col(db, uid).stream()), key=lambda d: str(d[1].get("createdAt"))
+    )
+
+
+def page_notifications(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+    from google.cloud import firestore
+
+    query = (
+        notifications_col(db, uid)
+        .order_by("createdAt", direction=firestore.Query.DESCENDING)
+        .order_by("__name__", direction=firestore.Query.DESCENDING)
+    )
+    return paging.page(query, "createdAt", cursor, limit)
+
+
+def unread_count(db: Client, uid: str) -> int:
+    return fs.count(notifications_col(db, uid).where(filter=fs.where("read", "==", False)))
+
+
+def mark_read(db: Client, uid: str, notification_id: str, when: Any) -> dict[str, Any] | None:
+    """Mark one notification read (once: the first read time is kept); None when there is none."""
+    ref = notifications_col(db, uid).document(notification_id)
+
+    def run(tx: Any) -> dict[str, Any] | None:
+        data = fs.read(ref, tx)
+        if data is None:
+            return None
+        if not data.get("read"):
+            data = data | {"read": True, "readAt": when}
+            tx.update(ref, {"read": True, "readAt": when})
+        return data
+
+    result: dict[str, Any] | None = fs.run_transaction(db, run, what="mark read")
+    return result
