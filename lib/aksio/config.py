@@ -72,6 +72,8 @@ class Config:
 
     # Billing.
     stripe_api_base: str | None = None
+    # Firebase Cloud Messaging (HTTP v1): Google's endpoint unless a local server is named.
+    fcm_api_base: str = "https://fcm.googleapis.com"
     stripe_timeout_seconds: float = 8.0  # load() takes it from aksio.deadlines.STRIPE_TIMEOUT_S
     stripe_max_network_retries: int = 1
     # Stripe price ids by the variable naming them (``STRIPE_PRICE_PRO``: see aksio.plans).
@@ -182,6 +184,7 @@ def load(env: Mapping[str, str]) -> Config:
         generation_max_attempts=_num(env, "GENERATION_MAX_ATTEMPTS", 5, int, 1),
         event_max_age_seconds=_num(env, "EVENT_MAX_AGE_SECONDS", 3600.0, float, 1.0),
         stripe_api_base=_str(env, "STRIPE_API_BASE"),
+        fcm_api_base=_str(env, "FCM_API_BASE") or "https://fcm.googleapis.com",
         stripe_timeout_seconds=_num(env, "STRIPE_TIMEOUT_SECONDS", STRIPE_TIMEOUT_S, float, 0.1),
         stripe_max_network_retries=_num(env, "STRIPE_MAX_NETWORK_RETRIES", 1, int, 0),
         stripe_prices={k: v.strip() for k, v in env.items() if k.startswith(PRICE_PREFIX) and v.strip()},

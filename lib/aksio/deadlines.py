@@ -88,6 +88,8 @@ STORAGE_RETRY_S = 10.0
 TASKS_TIMEOUT_S = 8.0
 # Stripe: one API request (the client's own retries come on top, so they are few).
 STRIPE_TIMEOUT_S = 8.0
+# FCM: one messages:send request (connect, read); retries are the sender's, within its run.
+FCM_TIMEOUT_S = (3.05, 5.0)
 
 # gRPC status codes (by name) after which google-api-core retries a Firestore call.
 TRANSIENT_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "INTERNAL"})
