@@ -31,7 +31,7 @@ run: install ## start the whole local stack and the gateway on http://127.0.0.1:
 	$(PY) local/stack run
 
 test: install lint ## lint, start the local stack, run every test, stop the stack
-	$(PY) local/stack exec --free-ports -- $(PY) -m pytest -q $(PYTEST_ARGS)
+	AKSIO_SCHEDULER_CLOCK=off $(PY) local/stack exec --free-ports -- $(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## the tests that need no running peer (fast: unit and service tiers)
 	$(PY) -m pytest -q tests/unit tests/service $(PYTEST_ARGS)

@@ -27,8 +27,11 @@ tasks      gcloud-tasks-emulator       8123   CLOUD_TASKS_EMULATOR_HOST=127.0.0.
                                               TASKS_QUEUE=ai-jobs, TASKS_LOCATION=us-central1
 stripe     localstripe behind          8420   STRIPE_API_BASE=http://127.0.0.1:8420
            local/stripe_front.py
+fcm        local/fcm_server.py         8430   FCM_API_BASE=http://127.0.0.1:8430
 gateway    local/gateway.py            8000   GATEWAY_URL=http://127.0.0.1:8000
 bridge     local/bridge.py             --     (posts to $GATEWAY_URL/process-upload)
+scheduler  local/scheduler.py          8440   SCHEDULER_URL=http://127.0.0.1:8440
+                                              (posts to $GATEWAY_URL/send-reminders)
 =========  ==========================  =====  ==============================================
 
 Every child and ``exec``'s command also get ``GOOGLE_CLOUD_PROJECT`` and ``GCLOUD_PROJECT``
@@ -43,7 +46,8 @@ gets ``AKSIO_STACK=1`` when the whole stack runs (not with ``--only``) and
 Settings, from the environment:
 
 - ``AKSIO_FIRESTORE_PORT``, ``AKSIO_AUTH_PORT``, ``AKSIO_STORAGE_PORT``, ``AKSIO_TASKS_PORT``,
-  ``AKSIO_STRIPE_PORT``, ``AKSIO_GATEWAY_PORT``: the ports above. ``--free-ports`` gives every
+  ``AKSIO_STRIPE_PORT``, ``AKSIO_FCM_PORT``, ``AKSIO_GATEWAY_PORT``, ``AKSIO_SCHEDULER_PORT``:
+  the ports above. ``--free-ports`` gives every
   component whose variable is unset a free port instead (to run beside another stack).
 - ``AKSIO_LOCAL_DIR`` (default ``<repo>/.local``): where ``logs/``, ``data/`` and
   ``stack.json`` (pid, components, client environment, ``ready``; mode 600) go. An in-memory
@@ -55,6 +59,8 @@ Settings, from the environment:
   drops a failing task (it retries at once, without backoff).
 - ``AKSIO_START_TIMEOUT`` (default 60) and ``AKSIO_AUTH_START_TIMEOUT`` (default 120): seconds
   a component may take to become ready.
+- ``AKSIO_SCHEDULER_CLOCK`` (default ``on``): ``off`` starts the scheduler with its wall clock
+  paused (jobs run only through its ``/_test/run``).
 
 The stripe component is one process (``serve-stripe``): localstripe (customers,
 subscriptions, payment methods, plans, invoices...) on a private loopback port, and in front
@@ -65,6 +71,13 @@ billing functions. The price ``STRIPE_PRICE_PRO`` is created at start; the front
 ``/_test/checkout/{id}/complete`` plays the customer paying. Persistent data:
 ``data/stripe.pickle`` (localstripe) and ``data/stripe-front.json`` (the front's sessions
 and idempotency answers).
+
+FCM has no emulator: the fcm component (``local/fcm_server.py``) speaks FCM HTTP v1's
+``messages:send`` (bearer token required, messages checked as FCM does), records what it
+delivers and fails on demand per token (``/_test/messages``, ``/_test/tokens/{token}``). The
+scheduler (``local/scheduler.py``) is Cloud Scheduler: it posts to ``send-reminders`` at every
+15-minute slot of the wall clock, with Cloud Scheduler's headers and the shared task secret, and
+``/_test/run`` runs a slot at a chosen instant.
 
 Internal subcommands ``serve-tasks`` and ``serve-stripe`` start those two emulators bound to
 127.0.0.1 (their own command lines listen on every interface); the stack runs

@@ -3,7 +3,8 @@
 :func:`build_components` turns :class:`~stack.settings.Settings` into configured (not yet
 started) :class:`~stack.supervise.Component` objects, in start order. The Tasks emulator and
 the Stripe server are this package's own ``serve-tasks`` and ``serve-stripe`` subcommands
-(see :mod:`stack.tasks_server` and :mod:`stack.stripe_server`).
+(see :mod:`stack.tasks_server` and :mod:`stack.stripe_server`); FCM and the scheduler are
+``local/fcm_server.py`` and ``local/scheduler.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from .settings import (
     LOCAL,
     PACKAGE,
     PROJECT,
+    SCHEDULER_JOBS,
+    SCHEDULER_RETRY,
+    SCHEDULER_SECRET_HEADER,
     TASKS_LOCATION,
     TASKS_QUEUE,
     Settings,
@@ -180,6 +184,23 @@ class _Builder:
             timeout=s.start_timeout,
         )
 
+    def fcm(self) -> Component:
+        s, port = self.settings, self._port("fcm")
+        argv = [s.python, str(LOCAL / "fcm_server.py"), "--host", HOST, "--port", str(port), "--project", PROJECT]
+        return Component(
+            "fcm",
+            argv,
+            http_ready(f"{s.url('fcm')}/_test/tokens", need_ok=True),
+            self._log("fcm"),
+            url=s.url("fcm"),
+            client_env={"FCM_API_BASE": s.url("fcm")},
+            env=self.base_env,
+            cwd=s.local_dir,
+            port=port,
+            timeout=s.start_timeout,
+            requires=((LOCAL / "fcm_server.py", "the FCM server is absent"),),
+        )
+
     def gateway(self) -> Component:
         s, port = self.settings, self._port("gateway")
         return Component(
@@ -210,6 +231,29 @@ class _Builder:
             url=f"gs://{BUCKET} -> /process-upload",
             env=self.client_env,
             timeout=s.start_timeout,
+        )
+
+    def scheduler(self) -> Component:
+        s, port = self.settings, self._port("scheduler")
+        argv = [s.python, str(LOCAL / "scheduler.py"), "--host", HOST, "--port", str(port)]
+        for name, every, path in SCHEDULER_JOBS:
+            # header_env: the secret is read from the environment, never written in argv or the log.
+            auth = f"header_env={SCHEDULER_SECRET_HEADER}:TASKS_AUTH_SECRET"
+            argv += ["--job", f"name={name},every={every},url={s.url('gateway')}{path},{auth},{SCHEDULER_RETRY}"]
+        if not s.scheduler_clock:
+            argv.append("--no-clock")
+        jobs = ", ".join(f"{name} every {every} min" for name, every, _ in SCHEDULER_JOBS)
+        return Component(
+            "scheduler",
+            argv,
+            http_ready(f"{s.url('scheduler')}/_test/jobs", need_ok=True),
+            self._log("scheduler"),
+            url=f"{s.url('scheduler')} ({jobs})",
+            client_env={"SCHEDULER_URL": s.url("scheduler")},
+            env=self.client_env,
+            port=port,
+            timeout=s.start_timeout,
+            requires=((LOCAL / "scheduler.py", "the scheduler is absent"),),
         )
 
 

@@ -22,11 +22,28 @@ PROJECT = "demo-aksio"
 BUCKET = "aksio-uploads"
 TASKS_QUEUE = "ai-jobs"
 TASKS_LOCATION = "us-central1"
+# The scheduler's jobs, as Cloud Scheduler has them (terraform/modules/scheduler): name, period in
+# minutes, path on the gateway. Locally a job authenticates with the header and shared secret of
+# task calls (TASKS_AUTH_SECRET) instead of an OIDC token.
+SCHEDULER_JOBS = (("send-reminders", 15, "/send-reminders"),)
+SCHEDULER_SECRET_HEADER = "X-Aksio-Task-Secret"  # noqa: S105 - a header name, not a secret
+# Retries of a failed run: as terraform's (3), with shorter backoffs (1 s doubling, at most 8 s)
+# so a test's /_test/run answers in seconds; a 404 (no such function yet) is not retried.
+SCHEDULER_RETRY = "retries=3,min_backoff=1,max_backoff=8,no_retry=404"
 
-COMPONENTS = ("firestore", "auth", "storage", "tasks", "stripe", "gateway", "bridge")
-DEFAULT_PORTS = {"firestore": 8080, "auth": 9099, "storage": 9023, "tasks": 8123, "stripe": 8420, "gateway": 8000}
-# Started together first (independent emulators), then the gateway, then the bridge.
-PHASES = (("firestore", "auth", "storage", "tasks", "stripe"), ("gateway",), ("bridge",))
+COMPONENTS = ("firestore", "auth", "storage", "tasks", "stripe", "fcm", "gateway", "bridge", "scheduler")
+DEFAULT_PORTS = {
+    "firestore": 8080,
+    "auth": 9099,
+    "storage": 9023,
+    "tasks": 8123,
+    "stripe": 8420,
+    "fcm": 8430,
+    "gateway": 8000,
+    "scheduler": 8440,
+}
+# Started together first (independent emulators), then the gateway, then its callers.
+PHASES = (("firestore", "auth", "storage", "tasks", "stripe", "fcm"), ("gateway",), ("bridge", "scheduler"))
 DEPENDS = {"bridge": ("storage",)}
 # Variables the stack sets for clients; scrubbed from the emulators' own environment so an
 # emulator never mistakes a variable meant for clients for one meant for itself.
@@ -36,7 +53,9 @@ CLIENT_VARS = (
     "STORAGE_EMULATOR_HOST",
     "CLOUD_TASKS_EMULATOR_HOST",
     "STRIPE_API_BASE",
+    "FCM_API_BASE",
     "GATEWAY_URL",
+    "SCHEDULER_URL",
 )
 
 OPENAI_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OPENAI_EMBEDDING_MODEL", "AI_PROVIDER")
@@ -63,6 +82,7 @@ class Settings:
     tasks_max_retries: int
     start_timeout: float
     auth_start_timeout: float
+    scheduler_clock: bool = True  # the scheduler calls its jobs at their slots (else /_test/run only)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, free_ports: bool = False) -> Settings:
@@ -90,6 +110,7 @@ class Settings:
             tasks_max_retries=int(env.get("AKSIO_TASKS_MAX_RETRIES", "5")),
             start_timeout=float(env.get("AKSIO_START_TIMEOUT", "60")),
             auth_start_timeout=float(env.get("AKSIO_AUTH_START_TIMEOUT", "120")),
+            scheduler_clock=env.get("AKSIO_SCHEDULER_CLOCK", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
 
     @property
