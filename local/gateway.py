@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,8 +47,11 @@ def build_app():  # type: ignore[no-untyped-def]
             return Response(document, mimetype="application/json")
         if request.path == "/":
             return Response(index, mimetype="application/json")
-        body = {"error": {"code": "not_found", "message": f"No function serves {request.path}"}}
-        return Response(json.dumps(body), status=404, mimetype="application/json")
+        request_id = uuid.uuid4().hex  # the error shape every function answers
+        body = {
+            "error": {"code": "not_found", "message": f"No function serves {request.path}", "requestId": request_id}
+        }
+        return Response(json.dumps(body), status=404, mimetype="application/json", headers={"X-Request-Id": request_id})
 
     def dispatch(environ, start_response):  # type: ignore[no-untyped-def]
         # Like Cloud Functions: /<name>/rest reaches function <name> with path /rest

@@ -5,6 +5,7 @@ GET /notifications?limit=&cursor=, GET /notifications/unread, POST /notification
 """
 
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
 from aksio.endpoints.notifications import api
 
@@ -12,3 +13,8 @@ from aksio.endpoints.notifications import api
 @functions_framework.http
 def notifications(request):
     return api(request)
+
+
+# functions-framework's own errors (its 404 for a path holding a line feed, robots.txt)
+# go through the Api too, so every path answers in the JSON error shape.
+functions_framework.errorhandler(HTTPException)(api.framework_error)

@@ -7,10 +7,16 @@ are no-ops.
 """
 
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
 from aksio.endpoints.process_upload import on_finalized
+from aksio.http import framework_error
 
 
 @functions_framework.cloud_event
 def process_upload(cloud_event):
     on_finalized(cloud_event)
+
+
+# functions-framework's own errors (a GET's 405, a body that is no event) in the JSON error shape.
+functions_framework.errorhandler(HTTPException)(framework_error)

@@ -88,6 +88,9 @@ class Config:
     # Generation tasks (see aksio.tasks).
     run_generation_url: str | None = None
     run_generation_audience: str | None = None
+    # Scheduled functions (send-reminders): the scheduler's OIDC identity and the target URL.
+    scheduler_service_account: str | None = None
+    send_reminders_url: str | None = None
     gateway_url: str | None = None
     tasks_service_account: str | None = None
     # The local stack's shared task secret; never set in production (OIDC only there).
@@ -194,6 +197,8 @@ def load(env: Mapping[str, str]) -> Config:
         tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
         run_generation_url=_str(env, "RUN_GENERATION_URL"),
         run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
+        scheduler_service_account=_str(env, "SCHEDULER_SERVICE_ACCOUNT"),
+        send_reminders_url=_str(env, "SEND_REMINDERS_URL"),
         gateway_url=_str(env, "GATEWAY_URL"),
         tasks_service_account=_str(env, "TASKS_SERVICE_ACCOUNT"),
         tasks_auth_secret=None if production else _str(env, "TASKS_AUTH_SECRET"),

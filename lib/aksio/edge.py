@@ -1,15 +1,32 @@
-"""Domain errors at the HTTP edge: each kind's status (chosen here, once), the headers it
-carries, and the failures of a dependency (down, hung past its deadline, overloaded) that
-answer 503 ``unavailable`` rather than 500.
+"""The HTTP edge's rules: each domain error's status (chosen here, once), the headers it
+carries, the failures of a dependency (down, hung past its deadline, overloaded) that answer
+503 ``unavailable`` rather than 500, and how input (a JSON body, a query string) becomes a
+model or a 400 naming the offending fields.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 from aksio import errors
 
-__all__ = ["STATUS", "MethodNotAllowed", "UnsupportedMediaType", "dependency_error", "error_headers", "status_of"]
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Request
+    from pydantic import BaseModel
+
+__all__ = [
+    "STATUS",
+    "MethodNotAllowed",
+    "UnsupportedMediaType",
+    "dependency_error",
+    "error_headers",
+    "parse_body",
+    "query_dict",
+    "status_of",
+    "validate",
+]
 
 
 class MethodNotAllowed(errors.AppError):
@@ -76,3 +93,40 @@ def dependency_error(exc: BaseException) -> errors.Unavailable | None:
         cur = cur.__cause__ or cur.__context__
         seen += 1
     return None
+
+
+def query_dict(request: Request) -> dict[str, Any]:
+    """The query string as a dict (a repeated parameter as a list of its values)."""
+    out: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        out[key] = values if len(values) > 1 else values[0]
+    return out
+
+
+def parse_body(request: Request, model: type[BaseModel], max_bytes: int) -> BaseModel:
+    """The JSON body validated by ``model``: 415 unless JSON, 413 past ``max_bytes``, 400 otherwise."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(f"Send the body as application/json (got {request.mimetype or 'no content type'}).")
+    raw = request.stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise errors.TooLarge(f"The request body is larger than {max_bytes} bytes.")
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError as exc:
+        raise errors.Invalid(f"The body is not valid JSON: {exc}", code="invalid_json") from None
+    if data is None:
+        raise errors.Invalid("A JSON body is required.", code="invalid_json")
+    return validate(model, data, where="body")
+
+
+def validate(model: type[BaseModel], data: Any, *, where: str) -> BaseModel:
+    """``data`` as ``model``, or a 400 whose details name each offending field."""
+    from pydantic import ValidationError
+
+    from aksio.schema import invalid_input
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input(exc, where) from None

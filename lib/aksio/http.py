@@ -37,14 +37,25 @@ from werkzeug.wrappers import Response
 
 from aksio import deadlines, errors, log
 from aksio.config import get_config
-from aksio.edge import MethodNotAllowed, UnsupportedMediaType, dependency_error, error_headers, status_of
+from aksio.edge import (
+    STATUS,
+    MethodNotAllowed,
+    dependency_error,
+    error_headers,
+    parse_body,
+    query_dict,
+    status_of,
+    validate,
+)
 from aksio.lazy import ModelRef, resolve
+from aksio.openapi import Link
 from aksio.params import Spec
 from aksio.params import parse as parse_query
 
 if TYPE_CHECKING:  # pragma: no cover
     from flask import Request
     from pydantic import BaseModel
+    from werkzeug.exceptions import HTTPException
 
     from aksio.auth import Caller
 
@@ -95,6 +106,12 @@ class Route:
     summary: str
     errors: tuple[int, ...]
     fast_query: Spec | None = field(default=None, compare=False)
+    # The status of an idempotent replay (a retry answered with what the first call made).
+    replay_status: int | None = None
+    # OpenAPI links from this operation's answer to the operations that use what it made.
+    links: tuple[Link, ...] = field(default=(), compare=False)
+    # OpenAPI fields of the operation the declarations cannot say (a raw body, a header).
+    doc: dict[str, Any] | None = field(default=None, compare=False)
 
 
 class Api:
@@ -131,6 +148,9 @@ class Api:
         check_revoked: bool | None = None,
         summary: str = "",
         errors: tuple[int, ...] = (),
+        replay_status: int | None = None,
+        links: tuple[Link, ...] = (),
+        doc: dict[str, Any] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             route = Route(
@@ -146,6 +166,9 @@ class Api:
                 summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
                 errors=errors,
                 fast_query=fast_query,
+                replay_status=replay_status,
+                links=links,
+                doc=doc,
             )
             self.routes.append(route)
             self._map.add(Rule(path, methods=[route.method], endpoint=route))
@@ -211,6 +234,17 @@ class Api:
         )
         return response
 
+    def framework_error(self, exc: HTTPException) -> Response:
+        """functions-framework's own answer, taken over (``main.py`` registers it with
+        ``functions_framework.errorhandler``): its routing's 404 or 405, before this Api is
+        reached (a path holding a line feed, ``/robots.txt``), goes through the pipeline, which
+        routes the request or answers in the JSON error shape; any other in that shape too."""
+        if exc.code in (404, 405):
+            import flask
+
+            return self(flask.request)
+        return framework_error(exc)
+
     def _local_path(self, request: Request) -> str:
         # Behind the gateway the function's own prefix is already gone; on a Cloud Run URL
         # it may still be there. Either way the routes are relative to the function.
@@ -262,11 +296,11 @@ class Api:
             else:
                 ctx.caller = verify(header, check_revoked=route.check_revoked)
         if route.body is not None:
-            ctx.body = _parse_body(request, resolve(route.body), max_bytes)
+            ctx.body = parse_body(request, resolve(route.body), max_bytes)
         if route.query is not None:
             fast: Any = parse_query(route.fast_query, request.args) if route.fast_query is not None else None
             if fast is None:  # no fast path, or a query the model must decide
-                fast = _validate(resolve(route.query), _query_dict(request), where="query")
+                fast = validate(resolve(route.query), query_dict(request), where="query")
             ctx.query = fast
         try:
             result = route.handler(ctx)
@@ -310,48 +344,6 @@ def _cors_headers(origin: str | None, allowed: tuple[str, ...]) -> dict[str, str
     }
 
 
-def _query_dict(request: Request) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in request.args:
-        values = request.args.getlist(key)
-        out[key] = values if len(values) > 1 else values[0]
-    return out
-
-
-def _parse_body(request: Request, model: type[BaseModel], max_bytes: int) -> BaseModel:
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType(f"Send the body as application/json (got {request.mimetype or 'no content type'}).")
-    raw = request.stream.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise errors.TooLarge(f"The request body is larger than {max_bytes} bytes.")
-    try:
-        data = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise errors.Invalid(f"The body is not valid JSON: {exc}", code="invalid_json") from None
-    if data is None:
-        raise errors.Invalid("A JSON body is required.", code="invalid_json")
-    return _validate(model, data, where="body")
-
-
-def _validate(model: type[BaseModel], data: Any, *, where: str) -> BaseModel:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [
-            {
-                "field": ".".join(str(p) for p in err["loc"]) or where,
-                "in": where,
-                "message": err["msg"],
-                "type": err["type"],
-            }
-            for err in exc.errors(include_url=False, include_input=False)
-        ]
-        fields = ", ".join(sorted({d["field"] for d in details}))
-        raise errors.Invalid(f"Invalid {where}: {fields}.", details=details) from None
-
-
 def _dump(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     if dump is not None:
@@ -374,6 +366,22 @@ def _render(result: Any, status: int) -> Response:
     if result is None and status == 204:
         return Response(status=204)
     return json_response(result, status)
+
+
+def framework_error(exc: HTTPException) -> Response:
+    """An error functions-framework (Flask) answers itself, before any handler (a cloud-event
+    function's 405 to a GET, its 400 to a body that is no event), in the JSON error shape.
+    An exception that carries its own answer (a handler's 503 with ``Retry-After``) keeps it."""
+    if isinstance(exc.response, Response):
+        return exc.response
+    request_id = uuid.uuid4().hex
+    status = exc.code or 500
+    code = next((kind.code for kind, s in STATUS.items() if s == status), exc.name.lower().replace(" ", "_"))
+    error = errors.AppError(exc.description or exc.name, code=code)
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    response = json_response(error.body(request_id), status, headers)
+    response.headers["X-Request-Id"] = request_id
+    return response
 
 
 def _error_response(exc: errors.AppError, request_id: str) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,28 @@ _STATUS_TEXT = {
     500: "Internal error",
     503: "A dependency is unavailable",
 }
+_REPLAY_TEXT = "OK: a repeat of an earlier create (idempotent): what that one made, as it now is"
+
+
+@dataclass(frozen=True)
+class Link:
+    """An OpenAPI link from an operation's answer: call ``operation`` (its operationId,
+    ``function.handler``) with ``parameters`` (a parameter's name, or ``query.name``, → a
+    runtime expression such as ``$response.body#/id``) and ``body`` (fields of its request
+    body, each a value or an expression). Stateful fuzzing and client generators follow them."""
+
+    name: str
+    operation: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+
+    def document(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"operationId": self.operation}
+        if self.parameters:
+            out["parameters"] = dict(self.parameters)
+        if self.body is not None:
+            out["requestBody"] = dict(self.body)
+        return out
 
 
 def manifest(root: Path) -> dict[str, dict[str, Any]]:
@@ -90,6 +113,30 @@ def _query_params(model: type[BaseModel], schemas: _Schemas) -> list[dict[str, A
     ]
 
 
+def _successes(route: Route, schemas: _Schemas) -> dict[str, Any]:
+    """The route's status and, for an idempotent create, the 200 of its replay: same body, same links."""
+    statuses = {route.status: _STATUS_TEXT.get(route.status, "OK")}
+    if route.replay_status is not None:
+        statuses[route.replay_status] = _REPLAY_TEXT
+    out: dict[str, Any] = {}
+    for status, text in statuses.items():
+        ok: dict[str, Any] = {"description": text}
+        if route.response is not None:
+            ok["content"] = {"application/json": {"schema": schemas.ref(resolve(route.response), "serialization")}}
+        if route.links:
+            ok["links"] = {link.name: link.document() for link in route.links}
+        out[str(status)] = ok
+    return out
+
+
+def _merge(op: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if key == "parameters":
+            op["parameters"] = [*op.get("parameters", []), *value]
+        else:
+            op[key] = value
+
+
 def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict[str, Any]:
     from aksio.schema import ErrorResponse
 
@@ -113,10 +160,7 @@ def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict
                     "required": True,
                     "content": {"application/json": {"schema": schemas.ref(resolve(route.body))}},
                 }
-            ok: dict[str, Any] = {"description": _STATUS_TEXT.get(route.status, "OK")}
-            if route.response is not None:
-                ok["content"] = {"application/json": {"schema": schemas.ref(resolve(route.response), "serialization")}}
-            responses: dict[str, Any] = {str(route.status): ok}
+            responses = _successes(route, schemas)
             statuses = set(route.errors) | {404, 405, 500}
             if route.auth:
                 statuses.add(401)
@@ -131,6 +175,7 @@ def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict
                     "content": {"application/json": {"schema": error_ref}},
                 }
             op["responses"] = responses
+            _merge(op, route.doc or {})
             paths.setdefault(path or "/", {})[route.method.lower()] = op
     return {
         "openapi": "3.1.0",

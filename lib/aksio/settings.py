@@ -12,9 +12,9 @@ from functools import cache
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from aksio.schema import ApiModel, RequestModel
+from aksio.schema import ApiModel, NotNull, RequestModel, invalid_input
 
 StepMinutes = Annotated[float, Field(gt=0, le=60 * 24 * 30)]
 
@@ -33,8 +33,11 @@ def _zones() -> set[str]:
     return available_timezones()
 
 
+Timezone = Annotated[str, Field(description="An IANA time zone", examples=["Europe/Berlin", "UTC"])]
+
+
 class Settings(ApiModel):
-    timezone: str = "UTC"
+    timezone: Timezone = "UTC"
     reminder_hour: Annotated[int, Field(ge=0, le=23)] | None = 18
     day_starts_at_hour: Annotated[int, Field(ge=0, le=23)] = 4
     new_cards_per_day: Annotated[int, Field(ge=0, le=9999)] = 20
@@ -62,22 +65,23 @@ class Settings(ApiModel):
 
 
 class SettingsPatch(RequestModel):
-    """A partial change of settings: only the fields sent change."""
+    """A partial change of settings: only the fields sent change. ``reminderHour: null``
+    turns the reminder off; no other setting may be sent as null (400)."""
 
-    timezone: str | None = None
+    timezone: NotNull[Timezone] = None
     reminder_hour: Annotated[int, Field(ge=0, le=23)] | None = None
-    day_starts_at_hour: Annotated[int, Field(ge=0, le=23)] | None = None
-    new_cards_per_day: Annotated[int, Field(ge=0, le=9999)] | None = None
-    reviews_per_day: Annotated[int, Field(ge=0, le=99999)] | None = None
-    desired_retention: Annotated[float, Field(ge=0.70, le=0.97)] | None = None
-    learning_steps_minutes: Annotated[list[StepMinutes], Field(max_length=10)] | None = None
-    relearning_steps_minutes: Annotated[list[StepMinutes], Field(max_length=10)] | None = None
-    maximum_interval_days: Annotated[int, Field(ge=1, le=36500)] | None = None
-    leech_threshold: Annotated[int, Field(ge=1, le=99)] | None = None
-    leech_action: Literal["tag", "suspend"] | None = None
-    bury_new_siblings: bool | None = None
-    bury_review_siblings: bool | None = None
-    draft_generated_cards: bool | None = None
+    day_starts_at_hour: NotNull[Annotated[int, Field(ge=0, le=23)]] = None
+    new_cards_per_day: NotNull[Annotated[int, Field(ge=0, le=9999)]] = None
+    reviews_per_day: NotNull[Annotated[int, Field(ge=0, le=99999)]] = None
+    desired_retention: NotNull[Annotated[float, Field(ge=0.70, le=0.97)]] = None
+    learning_steps_minutes: NotNull[Annotated[list[StepMinutes], Field(max_length=10)]] = None
+    relearning_steps_minutes: NotNull[Annotated[list[StepMinutes], Field(max_length=10)]] = None
+    maximum_interval_days: NotNull[Annotated[int, Field(ge=1, le=36500)]] = None
+    leech_threshold: NotNull[Annotated[int, Field(ge=1, le=99)]] = None
+    leech_action: NotNull[Literal["tag", "suspend"]] = None
+    bury_new_siblings: NotNull[bool] = None
+    bury_review_siblings: NotNull[bool] = None
+    draft_generated_cards: NotNull[bool] = None
 
     @field_validator("timezone")
     @classmethod
@@ -89,10 +93,14 @@ class SettingsPatch(RequestModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-def apply(current: Settings, patch: SettingsPatch) -> Settings:
-    """The settings after ``patch``; validated as a whole."""
+def apply(current: Settings, patch: SettingsPatch, *, at: tuple[str, ...] = ()) -> Settings:
+    """The settings after ``patch``, validated as a whole: a 400 naming the fields (under
+    ``at``, where the patch sits in the request body) if the result is not valid settings."""
     merged = current.model_dump(by_alias=False) | patch.changes()
-    return Settings.model_validate(merged)
+    try:
+        return Settings.model_validate({Settings.model_fields[k].alias or k: v for k, v in merged.items()})
+    except ValidationError as exc:
+        raise invalid_input(exc, "body", prefix=at) from None
 
 
 def from_stored(data: dict[str, object] | None) -> Settings:

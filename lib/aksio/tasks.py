@@ -113,6 +113,25 @@ def verify_task_caller(request: Request) -> str:
     (``secret`` or ``oidc``), else raises 401/403. Never open: with neither a shared
     secret (local) nor a service account (production) configured, every call is refused."""
     cfg = get_config()
+    return verify_caller(request, account=cfg.tasks_service_account, audience=_audience, what="generation steps")
+
+
+def verify_scheduler_caller(request: Request) -> str:
+    """The same for a Cloud Scheduler job (its OIDC identity, the scheduled function's URL)."""
+    cfg = get_config()
+
+    def audience() -> str:
+        if not cfg.send_reminders_url:
+            raise errors.Unauthenticated("No scheduler audience is configured.", code="task_auth_required")
+        return cfg.send_reminders_url
+
+    return verify_caller(request, account=cfg.scheduler_service_account, audience=audience, what="scheduled jobs")
+
+
+def verify_caller(request: Request, *, account: str | None, audience: Any, what: str) -> str:
+    """A caller authenticated by the local shared secret or by an OIDC token of ``account``
+    for ``audience()``; 401/403 otherwise."""
+    cfg = get_config()
     secret = cfg.tasks_auth_secret
     sent = request.headers.get(SECRET_HEADER)
     if secret and not cfg.is_production and sent is not None:
@@ -120,20 +139,19 @@ def verify_task_caller(request: Request) -> str:
             return "secret"
         raise errors.Unauthenticated("Bad task secret.", code="bad_task_secret")
     header = request.headers.get("Authorization", "")
-    account = cfg.tasks_service_account
     if header.startswith("Bearer ") and account:
-        claims = _verify_oidc(header[7:].strip())
+        claims = _verify_oidc(header[7:].strip(), audience())
         if claims.get("email") != account or not claims.get("email_verified", False):
-            raise errors.PermissionDenied("This caller may not run generation steps.", code="task_caller_denied")
+            raise errors.PermissionDenied(f"This caller may not run {what}.", code="task_caller_denied")
         return "oidc"
-    raise errors.Unauthenticated("Only the generation queue may call this.", code="task_auth_required")
+    raise errors.Unauthenticated(f"Only our own services may run {what}.", code="task_auth_required")
 
 
 _REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
 _ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 
 
-def _verify_oidc(token: str) -> dict[str, Any]:
+def _verify_oidc(token: str, audience: str) -> dict[str, Any]:
     """The token's claims, checked. Behind Cloud Run's IAM check (the service is deployed
     private) the token arrives with its signature replaced by ``SIGNATURE_REMOVED_BY_GOOGLE``:
     IAM verified it already, so only its claims (issuer, audience, expiry) are checked here,
@@ -142,11 +160,11 @@ def _verify_oidc(token: str) -> dict[str, Any]:
     if len(parts) == 3 and parts[2] == _REMOVED:
         if not get_config().is_production:
             raise errors.Unauthenticated("Invalid task token.", code="bad_task_token")
-        return _stripped_claims(parts[1])
-    return _verify_signed(token)
+        return _stripped_claims(parts[1], audience)
+    return _verify_signed(token, audience)
 
 
-def _stripped_claims(payload: str) -> dict[str, Any]:
+def _stripped_claims(payload: str, audience: str) -> dict[str, Any]:
     import base64
     import time
 
@@ -157,21 +175,21 @@ def _stripped_claims(payload: str) -> dict[str, Any]:
     if (
         not isinstance(claims, dict)
         or claims.get("iss") not in _ISSUERS
-        or claims.get("aud") != _audience()
+        or claims.get("aud") != audience
         or float(claims.get("exp") or 0) < time.time() - 60
     ):
         raise errors.Unauthenticated("Invalid task token.", code="bad_task_token")
     return claims
 
 
-def _verify_signed(token: str) -> dict[str, Any]:
+def _verify_signed(token: str, audience: str) -> dict[str, Any]:
     from google.auth import exceptions as gauth_exc
     from google.auth.transport import requests as gauth_requests
     from google.oauth2 import id_token
 
     try:
         claims: dict[str, Any] = id_token.verify_oauth2_token(  # type: ignore[no-untyped-call]
-            token, gauth_requests.Request(), audience=_audience()
+            token, gauth_requests.Request(), audience=audience
         )
     except (ValueError, gauth_exc.GoogleAuthError):
         raise errors.Unauthenticated("Invalid task token.", code="bad_task_token") from None

@@ -42,8 +42,33 @@ def get_profile(db: Client, caller: Caller) -> Json:
     return profile_view(caller, fs.read(fs.user_doc(db, caller.uid)))
 
 
-def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Json:
-    """Apply ``patch`` atomically and return the new profile. Sending it twice is harmless."""
+def reminder_after_change(user: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """A change of settings takes effect the same day: the next reminder instant is computed
+    anew from now (a slot that came due in the last 15 minutes still counts), keeping the
+    study day already reminded. Only users who have reviewed (and so may have cards due)
+    have one."""
+    from datetime import date, timedelta
+
+    from google.cloud import firestore
+
+    from aksio.reminders.model import next_slot, prefs_of
+
+    if user.get("nextReminderAt") is None and not user.get("stats"):
+        return {}
+    last = user.get("lastReminderDay")
+    try:
+        last_day = date.fromisoformat(str(last)) if last else None
+    except ValueError:
+        last_day = None
+    slot = next_slot(fs.utcnow() - timedelta(minutes=15), prefs_of(prefs.from_stored(settings)), last_day)
+    return {"nextReminderAt": slot.at if slot is not None else firestore.DELETE_FIELD}
+
+
+def update_profile(
+    db: Client, caller: Caller, patch: ProfilePatch, *, settings_at: tuple[str, ...] = ("settings",)
+) -> Json:
+    """Apply ``patch`` atomically and return the new profile. Sending it twice is harmless.
+    ``settings_at``: where the settings sit in the request body (for a 400's field names)."""
     from google.cloud import firestore
 
     from aksio import settings as settings_mod
@@ -60,7 +85,8 @@ def update_profile(db: Client, caller: Caller, patch: ProfilePatch) -> Json:
         if "display_name" in patch.model_fields_set:
             update["displayName"] = patch.display_name
         if patch.settings is not None:
-            update["settings"] = settings_mod.apply(current, patch.settings).to_stored()
+            update["settings"] = settings_mod.apply(current, patch.settings, at=settings_at).to_stored()
+            update |= reminder_after_change(data, update["settings"])
         tx.set(ref, update, merge=True)
 
     fs.run_transaction(db, change, what="profile update")

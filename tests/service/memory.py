@@ -166,9 +166,15 @@ class MemoryTx:
         self._write("update", ("reviews", review_id), changes)
 
     def write_user(
-        self, user: dict[str, Any] | None, *, stats: dict[str, Any], next_due: datetime | None, now: datetime
+        self,
+        user: dict[str, Any] | None,
+        *,
+        stats: dict[str, Any],
+        next_due: datetime | None,
+        now: datetime,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        data: dict[str, Any] = {"stats": stats_mod.normalise(stats), "nextDueAt": next_due}
+        data: dict[str, Any] = {"stats": stats_mod.normalise(stats), "nextDueAt": next_due} | (extra or {})
         if user is None:
             data["createdAt"] = now
         self._write("merge", USER, data)

@@ -61,6 +61,18 @@ def test_a_review_changes_the_card_logs_it_and_counts_it_in_one_commit() -> None
     assert user is not None
     assert user["stats"]["totalReviews"] == 1
     assert user["nextDueAt"] == card["due"]
+    assert user["nextReminderAt"] == datetime(2026, 3, 2, 18, tzinfo=UTC)  # the first reminder: 18:00 UTC today
+
+
+def test_the_first_reminder_instant_is_set_once_in_the_same_write() -> None:
+    memory, card_id = memory_with_card(timezone="Europe/Oslo", reminderHour=7)
+    review(memory, card_id, "review-0001")
+    assert memory.get(USER)["nextReminderAt"] == datetime(2026, 3, 3, 6, tzinfo=UTC)  # type: ignore[index]
+    memory.put(USER, memory.get(USER) | {"nextReminderAt": T0})  # type: ignore[operator]
+    clock = Clock()
+    clock.advance(days=3)
+    review(memory, card_id, "review-0002", clock=clock)
+    assert memory.get(USER)["nextReminderAt"] == T0  # type: ignore[index]  # the run owns it once set
 
 
 def test_the_same_review_id_again_is_a_replay_that_writes_nothing() -> None:

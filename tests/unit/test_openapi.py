@@ -32,3 +32,29 @@ def test_operations_describe_auth_body_and_errors() -> None:
     schema = document["components"]["schemas"][body.rsplit("/", 1)[1]]
     assert "displayName" in schema["properties"]
     assert "security" not in document["paths"]["/health"]["get"]
+
+
+def test_links_name_real_operations_and_their_parameters() -> None:
+    document = openapi.build(openapi.function_apis(ROOT))
+    operations = {op["operationId"]: op for item in document["paths"].values() for op in item.values()}
+    count = 0
+    for operation in operations.values():
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                target = operations[link["operationId"]]
+                names = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+                for key in link.get("parameters", {}):
+                    where, _, name = key.rpartition(".")
+                    assert (where or "path", name) in names, (link, key)
+                if "requestBody" in link:
+                    assert "requestBody" in target, link
+                count += 1
+    assert count >= 20
+
+
+def test_an_idempotent_create_documents_the_200_of_its_replay() -> None:
+    document = openapi.build(openapi.function_apis(ROOT))
+    for path, first in (("/decks", "201"), ("/cards", "201"), ("/generate-flashcards", "202")):
+        responses = document["paths"][path]["post"]["responses"]
+        assert responses["200"]["content"] == responses[first]["content"], path
+        assert responses["200"]["links"] == responses[first]["links"], path

@@ -6,13 +6,17 @@ from typing import Annotated
 
 from pydantic import Field
 
+from aksio.plans import PLANS
 from aksio.schema import ApiModel, RequestModel
 
-Url = Annotated[str, Field(min_length=1, max_length=2048)]
+Url = Annotated[str, Field(min_length=1, max_length=2048, description="On an allowed origin of the web app (else 400)")]
 
 
 class CheckoutRequest(RequestModel):
-    plan: Annotated[str, Field(min_length=1, max_length=40)] = "pro"
+    plan: Annotated[
+        str,
+        Field(min_length=1, max_length=40, json_schema_extra={"enum": [p.id for p in PLANS.values() if p.price_env]}),
+    ] = "pro"
     success_url: Url | None = None
     cancel_url: Url | None = None
 

@@ -12,7 +12,7 @@ from pydantic import Field, StringConstraints, field_validator
 
 from aksio.ai.base import Turn
 from aksio.ai.text import estimate_tokens
-from aksio.schema import ApiModel, RequestModel
+from aksio.schema import CURSOR, NON_BLANK, ApiModel, RequestModel
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 HISTORY_TOKENS = 2000  # the budget of earlier turns sent with a question
@@ -22,7 +22,7 @@ MAX_MESSAGE_CHARS = 4000
 
 class ChatRequest(RequestModel):
     chat_id: Id | None = None
-    message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)]
+    message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, json_schema_extra={"pattern": NON_BLANK})]
     document_ids: Annotated[list[Id], Field(max_length=20)] | None = None
 
     @field_validator("message")
@@ -80,7 +80,7 @@ class MessagePage(ApiModel):
 
 class PageQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
-    cursor: Annotated[str, Field(max_length=500)] | None = None
+    cursor: Annotated[str, Field(max_length=500, description=CURSOR)] | None = None
 
 
 class ChatDeleted(ApiModel):

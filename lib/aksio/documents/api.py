@@ -16,7 +16,8 @@ Status = model.Status
 
 class NewUpload(RequestModel):
     filename: Annotated[str, Field(min_length=1, max_length=500)]
-    content_type: Annotated[str, Field(min_length=1, max_length=200)]
+    # Validation also takes any case and parameters (``text/plain; charset=utf-8``).
+    content_type: Annotated[str, Field(min_length=1, max_length=200, json_schema_extra={"enum": sorted(CONTENT_TYPES)})]
     size_bytes: Annotated[int, Field(ge=1)]
 
     @field_validator("content_type")

@@ -44,5 +44,6 @@ def read_settings(ctx: Ctx) -> Json:
 def patch_settings(ctx: Ctx) -> Json:
     """Change some study settings; fields not sent keep their value."""
     assert ctx.caller is not None
-    settings: Json = update_profile(firestore_client(), ctx.caller, models.ProfilePatch(settings=ctx.body))["settings"]
+    patch = models.ProfilePatch(settings=ctx.body)
+    settings: Json = update_profile(firestore_client(), ctx.caller, patch, settings_at=())["settings"]
     return settings

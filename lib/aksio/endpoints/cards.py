@@ -6,6 +6,7 @@ from __future__ import annotations
 from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
+from aksio.openapi import Link
 from aksio.study import service
 from aksio.study.ids import card_id
 from aksio.study.service import Json
@@ -16,8 +17,26 @@ ListQuery = lazy.models("aksio.schema").ListQuery
 
 api = Api("cards", summary="Flashcards of the signed-in user")
 
+CARD = {"card": "$response.body#/cards/0/id"}
+CREATED = (
+    Link("read", "cards.read", CARD),
+    Link("edit", "cards.edit", CARD),
+    Link("suspend", "cards.suspend", CARD),
+    Link("unsuspend", "cards.unsuspend", CARD),
+    Link("delete", "cards.delete", CARD),
+    Link("review", "review-card.review", body={"cardId": "$response.body#/cards/0/id"}),
+)
 
-@api.post("/", body=models.NewCard, response=models.CardsCreated, status=201, errors=(400, 404, 413, 415))
+
+@api.post(
+    "/",
+    body=models.NewCard,
+    response=models.CardsCreated,
+    status=201,
+    replay_status=200,
+    errors=(400, 404, 413, 415),
+    links=CREATED,
+)
 def create(ctx: Ctx) -> Result:
     """Create a basic card, or the cards of a cloze note. The same content twice is
     created once: the second call answers 200 with the existing cards."""

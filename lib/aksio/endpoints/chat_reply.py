@@ -18,6 +18,7 @@ from aksio.clients import firestore_client
 from aksio.edge import dependency_error, status_of
 from aksio.http import Api, Ctx
 from aksio.ids import path_id
+from aksio.openapi import Link
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -73,7 +74,22 @@ def _stream(db: Client, prep: service.Prepared, request_id: str) -> Response:
     )
 
 
-@api.post("/", body=models.ChatRequest, response=models.ChatReply, errors=(400, 404, 413, 415, 429, 503))
+CHAT = {"chat": "$response.body#/chatId"}
+REPLIED = (
+    Link("read", "chat-reply.read", CHAT),
+    Link("messages", "chat-reply.messages", CHAT),
+    Link("delete", "chat-reply.delete", CHAT),
+    Link("askAgain", "chat-reply.reply", body={"chatId": "$response.body#/chatId"}),
+)
+
+
+@api.post(
+    "/",
+    body=models.ChatRequest,
+    response=models.ChatReply,
+    errors=(400, 404, 413, 415, 429, 503),
+    links=REPLIED,
+)
 def reply(ctx: Ctx) -> Any:
     """Ask a question (in ``chatId``, or a new chat), answered from ``documentIds`` (or the
     chat's, or all ready documents) with citations. With ``Accept: text/event-stream`` the

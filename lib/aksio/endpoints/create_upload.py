@@ -7,11 +7,16 @@ from aksio.config import get_config
 from aksio.documents import api as models
 from aksio.documents import service
 from aksio.http import Api, Ctx
+from aksio.openapi import Link
 
 api = Api("create-upload", summary="Start an upload: a document record and a signed PUT URL")
 
 
-@api.post("/", body=models.NewUpload, response=models.UploadCreated, status=201, errors=(400, 413, 415))
+DOCUMENT = {"document": "$response.body#/document/id"}
+CREATED = (Link("read", "documents.read", DOCUMENT), Link("delete", "documents.delete", DOCUMENT))
+
+
+@api.post("/", body=models.NewUpload, response=models.UploadCreated, status=201, errors=(400, 413, 415), links=CREATED)
 def create(ctx: Ctx) -> models.UploadCreated:
     """Create a document (``awaiting_upload``) and a V4 signed PUT URL, valid 15 minutes,
     bound to the content type and the plan's size cap (send ``upload.headers`` with the PUT).

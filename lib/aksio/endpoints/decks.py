@@ -5,6 +5,7 @@ from __future__ import annotations
 from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
+from aksio.openapi import Link
 from aksio.study import service
 from aksio.study.ids import deck_id
 from aksio.study.service import Json
@@ -15,8 +16,26 @@ ListQuery = lazy.models("aksio.schema").ListQuery
 
 api = Api("decks", summary="Decks of the signed-in user")
 
+DECK = {"deck": "$response.body#/id"}
+CREATED = (
+    Link("read", "decks.read", DECK),
+    Link("rename", "decks.rename", DECK),
+    Link("delete", "decks.delete", DECK),
+    Link("addCard", "cards.create", body={"deckId": "$response.body#/id"}),
+    Link("listCards", "cards.list_", {"query.deckId": "$response.body#/id"}),
+    Link("studyQueue", "study-queue.queue", {"query.deckId": "$response.body#/id"}),
+)
 
-@api.post("/", body=models.NewDeck, response=models.Deck, status=201, errors=(400, 409, 413, 415))
+
+@api.post(
+    "/",
+    body=models.NewDeck,
+    response=models.Deck,
+    status=201,
+    replay_status=200,
+    errors=(400, 409, 413, 415),
+    links=CREATED,
+)
 def create(ctx: Ctx) -> Result:
     """Create a deck (201); with a client ``id``, a retry returns the same deck (200)."""
     deck, created = service.create_deck(firestore_client(), ctx.uid, ctx.body)

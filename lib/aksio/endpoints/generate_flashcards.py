@@ -8,8 +8,18 @@ from aksio.generation import model as models
 from aksio.generation import service
 from aksio.http import Api, Ctx, Result
 from aksio.ids import path_id
+from aksio.openapi import Link
 
 api = Api("generate-flashcards", summary="AI flashcard generation jobs")
+
+JOB = {"job": "$response.body#/jobId"}
+STARTED = (
+    Link("read", "generate-flashcards.read", JOB),
+    Link("drafts", "generate-flashcards.drafts", JOB),
+    Link("accept", "generate-flashcards.accept", JOB),
+    Link("reject", "generate-flashcards.reject", JOB),
+    Link("deck", "decks.read", {"deck": "$response.body#/deckId"}),
+)
 
 
 def _job_id(ctx: Ctx) -> str:
@@ -17,7 +27,13 @@ def _job_id(ctx: Ctx) -> str:
 
 
 @api.post(
-    "/", body=models.GenerateRequest, response=models.JobStarted, status=202, errors=(400, 404, 409, 413, 415, 429, 503)
+    "/",
+    body=models.GenerateRequest,
+    response=models.JobStarted,
+    status=202,
+    replay_status=200,
+    errors=(400, 404, 409, 413, 415, 429, 503),
+    links=STARTED,
 )
 def start(ctx: Ctx) -> Result:
     """Start a job: ``documentIds`` or ``text``, into ``deckId`` or ``newDeckName``, ``count``

@@ -6,6 +6,7 @@ from aksio import lazy, params
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
 from aksio.ids import path_id
+from aksio.openapi import Link
 from aksio.reminders import service
 from aksio.reminders.service import Json
 
@@ -15,7 +16,15 @@ models = lazy.models("aksio.reminders.api")
 api = Api("notifications", summary="Push devices and the in-app inbox of the signed-in user")
 
 
-@api.post("/devices", body=models.NewDevice, response=models.Device, status=201, errors=(400, 409, 413, 415))
+@api.post(
+    "/devices",
+    body=models.NewDevice,
+    response=models.Device,
+    status=201,
+    replay_status=200,
+    errors=(400, 409, 413, 415),
+    links=(Link("remove", "notifications.remove", {"device": "$response.body#/id"}),),
+)
 def register(ctx: Ctx) -> Result:
     """Register a push target (201); the same token again updates it (200). At most 10 per
     user (409); a token registered by another user moves to this one."""

@@ -8,6 +8,7 @@ from typing import Any
 from aksio import lazy
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
+from aksio.openapi import Link
 from aksio.study import service
 from aksio.study.ids import review_id
 from aksio.study.repository import FirestoreStudy
@@ -19,7 +20,20 @@ models = lazy.models("aksio.study.api")
 api = Api("review-card", summary="Review a card on the FSRS schedule")
 
 
-@api.post("/", body=models.ReviewRequest, response=models.ReviewResult, errors=(400, 404, 409, 413, 415, 503))
+REVIEWED = (
+    Link("read", "review-card.read", {"review": "$response.body#/reviewId"}),
+    Link("undo", "review-card.undo", body={"cardId": "$response.body#/cardId", "reviewId": "$response.body#/reviewId"}),
+    Link("card", "cards.read", {"card": "$response.body#/cardId"}),
+)
+
+
+@api.post(
+    "/",
+    body=models.ReviewRequest,
+    response=models.ReviewResult,
+    errors=(400, 404, 409, 413, 415, 503),
+    links=REVIEWED,
+)
 def review(ctx: Ctx) -> Result:
     """Record a review. The same ``reviewId`` again returns the first result and changes
     nothing (header ``Idempotent-Replayed: true``)."""

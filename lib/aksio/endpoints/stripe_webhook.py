@@ -18,7 +18,43 @@ from aksio.http import Api, Ctx
 api = Api("stripe-webhook", summary="Stripe webhook: subscription sync", auth=False)
 
 
-@api.post("/", response=models.WebhookAck, errors=(400, 413, 503))
+# What the pipeline cannot see (the body is read raw, for the signature), for the document.
+RAW_EVENT = {
+    "parameters": [
+        {
+            "name": "Stripe-Signature",
+            "in": "header",
+            "required": True,
+            "description": "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<body>' under the endpoint's signing secret>",
+            "schema": {"type": "string", "pattern": "^t=[0-9]+(,v[0-9]+=[0-9a-f]+)+$"},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "description": "A Stripe event, verified on its raw bytes (at most 1 MiB)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["id", "type", "created", "data"],
+                    "properties": {
+                        "id": {"type": "string", "minLength": 1},
+                        "type": {"type": "string"},
+                        "created": {"type": "integer"},
+                        "data": {
+                            "type": "object",
+                            "required": ["object"],
+                            "properties": {"object": {"type": "object"}},
+                        },
+                    },
+                }
+            }
+        },
+    },
+}
+
+
+@api.post("/", response=models.WebhookAck, errors=(400, 413, 503), doc=RAW_EVENT)
 def receive(ctx: Ctx) -> models.WebhookAck:
     """Receive one Stripe event (``Stripe-Signature`` over the raw body)."""
     max_bytes = get_config().max_body_bytes

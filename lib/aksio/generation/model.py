@@ -9,15 +9,19 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from aksio.ai.base import CardDraft, Passage
 from aksio.ai.text import estimate_tokens, normalize
-from aksio.schema import ApiModel, RequestModel
+from aksio.schema import CURSOR, NON_BLANK, ApiModel, RequestModel
 from aksio.study.model import Content, cloze_cards
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(json_schema_extra={"pattern": NON_BLANK}),
+]
 Status = Literal["queued", "running", "succeeded", "failed"]
 Kind = Literal["basic", "cloze"]
 KINDS: tuple[Kind, ...] = ("basic", "cloze")
@@ -32,13 +36,57 @@ GENERATED_TAG = "generated"
 class GenerateRequest(RequestModel):
     """Start a generation: from ``documentIds`` or ``text``, into ``deckId`` or a new deck."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "oneOf": [
+                        {
+                            "title": "From documents",
+                            "required": ["documentIds"],
+                            "properties": {"documentIds": {"type": "array"}, "text": {"type": "null"}},
+                        },
+                        {
+                            "title": "From text",
+                            "required": ["text"],
+                            "properties": {"text": {"type": "string"}, "documentIds": {"type": "null"}},
+                        },
+                    ]
+                },
+                {
+                    "oneOf": [
+                        {
+                            "title": "Into a deck",
+                            "required": ["deckId"],
+                            "properties": {"deckId": {"type": "string"}, "newDeckName": {"type": "null"}},
+                        },
+                        {
+                            "title": "Into a new deck",
+                            "required": ["newDeckName"],
+                            "properties": {"newDeckName": {"type": "string"}, "deckId": {"type": "null"}},
+                        },
+                    ]
+                },
+            ]
+        }
+    )
+
     document_ids: Annotated[list[Id], Field(min_length=1, max_length=20)] | None = None
-    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)] | None = None
+    text: (
+        Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra={"pattern": NON_BLANK})] | None
+    ) = None
     deck_id: Id | None = None
     new_deck_name: Name | None = None
     count: Annotated[int, Field(ge=1, le=100)] = 20
     types: Annotated[list[Kind], Field(min_length=1, max_length=2)] = Field(default_factory=lambda: list(KINDS))
-    language: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=35)] | None = None
+    language: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=2, max_length=35),
+            Field(json_schema_extra={"pattern": f"{NON_BLANK}[\\s\\S]*{NON_BLANK}"}),  # two characters once stripped
+        ]
+        | None
+    ) = None
     # Optional client-chosen job id: a retried POST answers with the job made the first time.
     job_id: Id | None = None
     # Cards as drafts to accept or reject (default: the user's setting draftGeneratedCards).
@@ -119,7 +167,7 @@ class JobPage(ApiModel):
 
 class JobListQuery(RequestModel):
     limit: Annotated[int, Field(ge=1, le=100)] = 20
-    cursor: Annotated[str, Field(max_length=500)] | None = None
+    cursor: Annotated[str, Field(max_length=500, description=CURSOR)] | None = None
 
 
 class DraftCard(ApiModel):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aksio.study.days import day_end, study_day
@@ -40,6 +41,17 @@ class Prefs:
     @property
     def active(self) -> bool:
         return self.enabled and self.hour is not None
+
+
+def prefs_of(settings: Any) -> Prefs:
+    """The reminder preferences in a user's study settings (:class:`aksio.prefs.StudySettings`)."""
+    return Prefs(
+        enabled=bool(getattr(settings, "reminders_enabled", True)),
+        hour=settings.reminder_hour,
+        timezone=settings.timezone,
+        day_starts_at_hour=settings.day_starts_at_hour,
+        quiet_days=frozenset(QUIET_DAY_NAMES.index(d) for d in getattr(settings, "quiet_days", ()) or ()),
+    )
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,63 @@ def mark_read(db: Client, uid: str, notification_id: str, when: Any) -> dict[str
 
     result: dict[str, Any] | None = fs.run_transaction(db, run, what="mark read")
     return result
+
+
+def remove_device(db: Client, uid: str, device_id: str) -> None:
+    """Remove a device FCM says is gone (and its token's index entry)."""
+    in_devices_tx(db, uid, lambda tx: tx.remove(device_id), what="remove device")
+
+
+# -- the reminders run: users/{uid}.nextReminderAt and .lastReminderDay -----------------------
+
+
+def due_users(db: Client, now: Any, limit: int, after: tuple[Any, str] | None) -> list[tuple[str, Any]]:
+    """Users whose ``nextReminderAt`` has come, earliest first, after ``(at, uid)``: one
+    indexed range query (it reads the candidates, never the other users)."""
+    query = (
+        db.collection(fs.USERS)
+        .where(filter=fs.where("nextReminderAt", "<=", now))
+        .order_by("nextReminderAt")
+        .order_by("__name__")
+        .select(["nextReminderAt"])
+    )
+    if after is not None:
+        query = query.start_after([after[0], after[1]])
+    return [(s.id, fs.data_of(s).get("nextReminderAt")) for s in query.limit(limit).stream()]
+
+
+def set_next_reminder(db: Client, uid: str, at: Any, *, expect: Any) -> None:
+    """Move ``nextReminderAt`` to ``at`` (None: no reminder), unless it changed meanwhile."""
+    ref = fs.user_doc(db, uid)
+
+    def run(tx: Any) -> None:
+        user = fs.read(ref, tx) or {}
+        if user.get("nextReminderAt") != expect:
+            return
+        tx.update(ref, fs.stored({"nextReminderAt": at if at is not None else fs.DELETE}))
+
+    fs.run_transaction(db, run, what="move reminder")
+
+
+def claim_day(db: Client, uid: str, day: str, next_at: Any, note: dict[str, Any] | None) -> bool:
+    """Claim study day ``day``'s reminder for this run: False when it was claimed already.
+    With ``note``, the in-app notification is created in the same transaction."""
+    ref = fs.user_doc(db, uid)
+
+    def run(tx: Any) -> bool:
+        user = fs.read(ref, tx) or {}
+        if user.get("lastReminderDay") == day:
+            return False
+        changes = {"lastReminderDay": day, "nextReminderAt": next_at if next_at is not None else fs.DELETE}
+        tx.update(ref, fs.stored(changes))
+        if note is not None:
+            doc = {k: v for k, v in note.items() if k != "id"}
+            tx.create(notifications_col(db, uid).document(note["id"]), doc)
+        return True
+
+    claimed: bool = fs.run_transaction(db, run, what="claim reminder")
+    return claimed
+
+
+def set_push_pending(db: Client, uid: str, notification_id: str, device_ids: list[str]) -> None:
+    notifications_col(db, uid).document(notification_id).update({"pushPending": True, "pendingDevices": device_ids})

@@ -5,16 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator, model_validator
 
-from aksio.schema import ApiModel, ListQuery, RequestModel
-from aksio.study.model import MAX_TEXT_BYTES
+from aksio.schema import NON_BLANK, WHITE_SPACE, ApiModel, ListQuery, RequestModel, max_bytes
+from aksio.study.model import MAX_TEXT_BYTES, RATINGS
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ReviewId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^\s]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_BYTES)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(json_schema_extra={"pattern": NON_BLANK}),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^\s]+$"),
+    Field(json_schema_extra={"pattern": f"^[^{WHITE_SPACE}]+$"}),  # the same, whitespace spelled out
+]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_BYTES, json_schema_extra=max_bytes(MAX_TEXT_BYTES))]
+# At least one deletion {{cN::...}} numbered 1-999 (as aksio.study.model reads them).
+CLOZE_PATTERN = r"\{\{c(?:[1-9]|0[1-9]|00[1-9]|[1-9][0-9]|0[1-9][0-9]|[1-9][0-9][0-9])::[\s\S]*\}\}"
+Rating = Annotated[
+    int | str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 4},
+                {"type": "string", "enum": [*RATINGS, "1", "2", "3", "4"]},
+            ],
+            "description": "1-4, or again, hard, good, easy (in any case)",
+        }
+    ),
+]
 
 
 def _fits(value: str | None, name: str) -> str | None:
@@ -65,6 +87,27 @@ class Deleted(ApiModel):
 class NewCard(RequestModel):
     """A basic card (``front`` and ``back``) or a cloze note (``cloze`` text with
     ``{{c1::answer}}`` deletions: one card per number)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "title": "Basic card",
+                    "required": ["front", "back"],
+                    "properties": {"front": {"type": "string"}, "back": {"type": "string"}, "cloze": {"type": "null"}},
+                },
+                {
+                    "title": "Cloze note",
+                    "required": ["cloze"],
+                    "properties": {
+                        "cloze": {"type": "string", "pattern": CLOZE_PATTERN},
+                        "front": {"type": "null"},
+                        "back": {"type": "null"},
+                    },
+                },
+            ]
+        }
+    )
 
     deck_id: Id
     front: Text | None = None
@@ -147,9 +190,11 @@ class CardListQuery(ListQuery):
 
 class ReviewRequest(RequestModel):
     card_id: Id
-    rating: int | str
+    rating: Rating
     review_id: ReviewId
-    reviewed_at: datetime | None = None
+    reviewed_at: Annotated[
+        datetime | None, Field(description="When it was reviewed: not in the future, at most 30 days ago")
+    ] = None
     duration_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)] | None = None
 
 

@@ -147,6 +147,18 @@ def count_where(db: Client, uid: str, field: str, value: Any) -> int:
     return fs.count(cards_col(db, uid).where(filter=fs.where(field, "==", value)))
 
 
+def due_decks(db: Client, uid: str, until: datetime, limit: int) -> list[str]:
+    """The decks of the scheduled cards due by ``until`` (one entry per card, at most ``limit``)."""
+    query = (
+        cards_col(db, uid)
+        .where(filter=fs.where("queue", "in", ["learning", "review"]))
+        .where(filter=fs.where("due", "<=", until))
+        .select(["deckId"])
+        .limit(limit)
+    )
+    return [str(fs.data_of(s).get("deckId") or "") for s in query.stream()]
+
+
 def due_before(db: Client, uid: str, horizon: datetime) -> list[datetime]:
     """The due times of the scheduled (learning/review) cards due before ``horizon``."""
     query = (

@@ -86,9 +86,16 @@ class StudyTx(Protocol):
     def update_review(self, review_id: str, changes: dict[str, Any]) -> None: ...
 
     def write_user(
-        self, user: dict[str, Any] | None, *, stats: dict[str, Any], next_due: datetime | None, now: datetime
+        self,
+        user: dict[str, Any] | None,
+        *,
+        stats: dict[str, Any],
+        next_due: datetime | None,
+        now: datetime,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """The user's new ``stats`` and ``nextDueAt`` (``user`` as read; None when the document is new)."""
+        """The user's new ``stats`` and ``nextDueAt`` (``user`` as read; None when the document
+        is new), and ``extra`` fields of the same write (e.g. ``nextReminderAt``)."""
 
     def set_next_due(self, next_due: datetime) -> None: ...
 
@@ -167,7 +174,13 @@ class FirestoreStudyTx:
         self.tx.update(self._review_ref(review_id), changes)
 
     def write_user(
-        self, user: dict[str, Any] | None, *, stats: dict[str, Any], next_due: datetime | None, now: datetime
+        self,
+        user: dict[str, Any] | None,
+        *,
+        stats: dict[str, Any],
+        next_due: datetime | None,
+        now: datetime,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         # When the stored stats map is in the expected shape only the changed fields are sent
         # (today's entry, the totals, the streak), so the write does not grow with the history;
@@ -177,12 +190,12 @@ class FirestoreStudyTx:
 
         stored = (user or {}).get("stats")
         if user is None or not isinstance(stored, dict) or stats_mod.normalise(stored) != stored:
-            data: dict[str, Any] = {"stats": stats, "nextDueAt": next_due}
+            data: dict[str, Any] = {"stats": stats, "nextDueAt": next_due} | (extra or {})
             if user is None:
                 data["createdAt"] = now
             self.tx.set(self._user, data, merge=list(data))
             return
-        update: dict[str, Any] = {"nextDueAt": next_due}
+        update: dict[str, Any] = {"nextDueAt": next_due} | (extra or {})
         for path, value in stats_mod.changes(stored, stats).items():
             key = FieldPath("stats", *path).to_api_repr()
             update[key] = firestore.DELETE_FIELD if value is stats_mod.DELETED else value

@@ -32,6 +32,17 @@ def scheduler_config(user: dict[str, Any] | None, settings: prefs.StudySettings)
     return SchedulerConfig.from_settings(settings, options if isinstance(options, dict) else None)
 
 
+def first_reminder(user: dict[str, Any] | None, settings: prefs.StudySettings, now: datetime) -> dict[str, Any]:
+    """A user who has cards to review from now on gets a reminder instant (``nextReminderAt``,
+    what the reminders run looks for), set in the review's own user write: once, when absent."""
+    if (user or {}).get("nextReminderAt") is not None:
+        return {}
+    from aksio.reminders.model import next_slot, prefs_of
+
+    slot = next_slot(now, prefs_of(settings))
+    return {"nextReminderAt": slot.at} if slot is not None else {}
+
+
 def _stored_result(store: StudyStore, review_id: str, card_id: str) -> dict[str, Any] | None:
     data = store.review(review_id)
     if data is None:
@@ -73,7 +84,9 @@ def review_card(
         )
         tx.update_card(body.card_id, outcome.after.to_stored() | {"updatedAt": now})
         tx.create_review(body.review_id, outcome.log | {"createdAt": now})
-        tx.write_user(user, stats=outcome.stats, next_due=outcome.next_due_at, now=now)
+        tx.write_user(
+            user, stats=outcome.stats, next_due=outcome.next_due_at, now=now, extra=first_reminder(user, settings, now)
+        )
         return outcome.result
 
     try:

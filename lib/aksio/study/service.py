@@ -271,6 +271,20 @@ def existing_card_ids(db: Client, uid: str, cards: Sequence[tuple[str, dict[str,
     return q.existing_card_ids(db, uid, cards, DEDUPE_IN)
 
 
+def due_summary(db: Client, uid: str, until: Any, limit: int = 5000) -> tuple[int, str | None, int]:
+    """Cards due by ``until`` (learning and review; at most ``limit`` counted): how many, and
+    the deck with most of them (its name and its count), for a reminder."""
+    decks = q.due_decks(db, uid, until, limit)
+    if not decks:
+        return 0, None, 0
+    counts: dict[str, int] = {}
+    for deck in decks:
+        counts[deck] = counts.get(deck, 0) + 1
+    top = max(counts, key=lambda d: (counts[d], d))
+    name = (q.read_deck(db, uid, top) or {}).get("name") if top else None
+    return len(decks), (str(name) if name else None), counts[top]
+
+
 def mark_source_removed(db: Client, uid: str, document_id: str) -> int:
     """Cards made from a deleted document keep existing, their source marked removed."""
     return q.mark_source_removed(db, uid, document_id, DELETE_BATCH)

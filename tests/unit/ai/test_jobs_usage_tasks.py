@@ -152,10 +152,12 @@ def test_production_tasks_carry_an_oidc_token_and_no_secret(env: pytest.MonkeyPa
     with pytest.raises(errors.Unauthenticated):
         tasks.verify_task_caller(_request({"X-Aksio-Task-Secret": "s3cret"}))
     env.setattr(
-        tasks, "_verify_signed", lambda token: {"email": "tasks@demo.iam.gserviceaccount.com", "email_verified": True}
+        tasks,
+        "_verify_signed",
+        lambda token, audience: {"email": "tasks@demo.iam.gserviceaccount.com", "email_verified": True},
     )
     assert tasks.verify_task_caller(_request({"Authorization": "Bearer t"})) == "oidc"
-    env.setattr(tasks, "_verify_signed", lambda token: {"email": "someone@else.com", "email_verified": True})
+    env.setattr(tasks, "_verify_signed", lambda token, audience: {"email": "someone@else.com", "email_verified": True})
     with pytest.raises(errors.PermissionDenied):
         tasks.verify_task_caller(_request({"Authorization": "Bearer t"}))
 
