@@ -21,6 +21,8 @@ STEP_MAX_MINUTES = 60 * 24 * 30
 class StudySettings:
     timezone: str = "UTC"
     reminder_hour: int | None = 18
+    reminders_enabled: bool = True
+    quiet_days: list[str] = field(default_factory=list)
     day_starts_at_hour: int = 4
     new_cards_per_day: int = 20
     reviews_per_day: int = 200
@@ -50,6 +52,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "leech_threshold": (1, 99),
 }
 LEECH_ACTIONS = ("tag", "suspend")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _NAMES = {f: f for f in StudySettings.__dataclass_fields__}
 
 
@@ -91,6 +94,9 @@ def _plain(name: str, value: Any) -> Any:
         return _plain_number(name, value)
     if name.endswith("_steps_minutes"):
         return _plain_steps(value)
+    if name == "quiet_days":
+        plain = isinstance(value, list) and len(set(value)) == len(value) and all(v in WEEKDAYS for v in value)
+        return list(value) if plain else ...
     if name == "timezone":
         ok = isinstance(value, str) and _zone_ok(value)
     elif name == "leech_action":

@@ -34,11 +34,24 @@ def _zones() -> set[str]:
 
 
 Timezone = Annotated[str, Field(description="An IANA time zone", examples=["Europe/Berlin", "UTC"])]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+QuietDays = Annotated[
+    list[Weekday],
+    Field(max_length=7, description="Study days without a reminder (by the study day's weekday)."),
+]
+
+
+def _unique_days(value: list[str] | None) -> list[str] | None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError("each day at most once")
+    return value
 
 
 class Settings(ApiModel):
     timezone: Timezone = "UTC"
     reminder_hour: Annotated[int, Field(ge=0, le=23)] | None = 18
+    reminders_enabled: bool = True
+    quiet_days: QuietDays = Field(default_factory=list)
     day_starts_at_hour: Annotated[int, Field(ge=0, le=23)] = 4
     new_cards_per_day: Annotated[int, Field(ge=0, le=9999)] = 20
     reviews_per_day: Annotated[int, Field(ge=0, le=99999)] = 200
@@ -59,6 +72,11 @@ class Settings(ApiModel):
     def _timezone(cls, value: str) -> str:
         return _check_timezone(value)
 
+    @field_validator("quiet_days")
+    @classmethod
+    def _quiet_days(cls, value: list[str]) -> list[str]:
+        return _unique_days(value) or []
+
     def to_stored(self) -> dict[str, object]:
         """The map kept in Firestore (camelCase, like the API)."""
         return self.model_dump(mode="json", by_alias=True)
@@ -70,6 +88,8 @@ class SettingsPatch(RequestModel):
 
     timezone: NotNull[Timezone] = None
     reminder_hour: Annotated[int, Field(ge=0, le=23)] | None = None
+    reminders_enabled: NotNull[bool] = None
+    quiet_days: NotNull[QuietDays] = None
     day_starts_at_hour: NotNull[Annotated[int, Field(ge=0, le=23)]] = None
     new_cards_per_day: NotNull[Annotated[int, Field(ge=0, le=9999)]] = None
     reviews_per_day: NotNull[Annotated[int, Field(ge=0, le=99999)]] = None
@@ -87,6 +107,11 @@ class SettingsPatch(RequestModel):
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
         return None if value is None else _check_timezone(value)
+
+    @field_validator("quiet_days")
+    @classmethod
+    def _quiet_days(cls, value: list[str] | None) -> list[str] | None:
+        return _unique_days(value)
 
     def changes(self) -> dict[str, object]:
         """The fields the client sent, by Python name (``reminderHour: null`` included)."""

@@ -19,6 +19,10 @@ def test_fields_defaults_and_bounds_are_the_models() -> None:
         part = next(p for p in [prop, *prop.get("anyOf", [])] if "minimum" in p)
         assert (part["minimum"], part["maximum"]) == (low, high), name
     assert set(schema["leechAction"]["enum"]) == set(prefs.LEECH_ACTIONS)
+    days = schema["quietDays"]["items"]
+    assert set(
+        days.get("enum") or model.Settings.model_json_schema()["$defs"][days["$ref"].split("/")[-1]]["enum"]
+    ) == set(prefs.WEEKDAYS)
 
 
 def test_the_view_is_the_models_dump() -> None:
@@ -30,6 +34,16 @@ def test_the_view_is_the_models_dump() -> None:
 CANDIDATES: dict[str, list[Any]] = {
     "timezone": ["UTC", "Europe/Oslo", "America/New_York", "Mars/Base", "", 5, None, "../etc/passwd"],
     "reminderHour": [0, 23, 24, -1, None, "18", 18.0, True, 7],
+    "remindersEnabled": [True, False, 1, "no", None],
+    "quietDays": [
+        [],
+        ["sat", "sun"],
+        ["sun", "sun"],
+        ["Sunday"],
+        "sat",
+        None,
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    ],
     "dayStartsAtHour": [0, 4, 23, 24, "4", None, False],
     "newCardsPerDay": [0, 20, 9999, 10000, -5, 20.0, "x"],
     "reviewsPerDay": [0, 200, 99999, 100000],

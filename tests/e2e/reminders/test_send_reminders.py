@@ -197,3 +197,26 @@ def test_only_the_scheduler_may_run_it(gateway_url: str) -> None:
     assert os.environ.get("TASKS_AUTH_SECRET")
     bad = requests.post(f"{gateway_url}/send-reminders", json={}, headers={"X-Aksio-Task-Secret": "nope"}, timeout=10)
     assert bad.status_code == 401
+
+
+def test_quiet_days_and_turning_reminders_off(gateway_url: str, new_user: Any, firestore_db: Any, peers: Peers) -> None:
+    start = datetime(2026, 4, 4, 0, tzinfo=UTC)  # a Saturday
+    weekdays = Student(
+        gateway_url,
+        new_user(),
+        firestore_db,
+        start,
+        timezone="UTC",
+        reminderHour=9,
+        dayStartsAtHour=0,
+        quietDays=["sat", "sun"],
+    )
+    off = Student(gateway_url, new_user(), firestore_db, start, timezone="UTC", reminderHour=9, dayStartsAtHour=0)
+    for s in (weekdays, off):
+        s.cards_due(datetime(2026, 4, 4, 1, tzinfo=UTC))
+    off.api.ok("PATCH", "/account", json={"settings": {"remindersEnabled": False}})
+    assert "nextReminderAt" not in firestore_db.collection("users").document(off.uid).get().to_dict()
+    simulate(peers, [weekdays, off], start, 3 * 24)
+    assert weekdays.reminders() == [datetime(2026, 4, 6, 9, tzinfo=UTC)]  # Monday, not the weekend
+    assert off.reminders() == []
+    assert peers.messages(off.token) == []
