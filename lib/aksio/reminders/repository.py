@@ -159,4 +159,32 @@ def claim_day(db: Client, uid: str, day: str, next_at: Any, note: dict[str, Any]
 
 
 def set_push_pending(db: Client, uid: str, notification_id: str, device_ids: list[str]) -> None:
-    notifications_col(db, uid).document(notification_id).update({"pushPending": True, "pendingDevices": device_ids})
+    """Leave pushes to these devices for a later run."""
+    from google.cloud import firestore
+
+    notifications_col(db, uid).document(notification_id).update(
+        {"pushPending": True, "pendingDevices": firestore.ArrayUnion(device_ids)}
+    )
+
+
+def pending_pushes(db: Client, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Notifications with pushes left pending, of any user: ``(uid, notification id, fields)``
+    (a collection-group query on ``pushPending``, indexed in terraform)."""
+    query = db.collection_group(NOTIFICATIONS).where(filter=fs.where("pushPending", "==", True)).limit(limit)
+    return [(s.reference.parent.parent.id, s.id, fs.data_of(s)) for s in query.stream()]
+
+
+def take_pending(db: Client, uid: str, notification_id: str, device_id: str) -> bool:
+    """Take one device off a notification's pending pushes; False when another run took it."""
+    ref = notifications_col(db, uid).document(notification_id)
+
+    def run(tx: Any) -> bool:
+        data = fs.read(ref, tx) or {}
+        pending = [d for d in data.get("pendingDevices") or [] if d != device_id]
+        if len(pending) == len(data.get("pendingDevices") or []):
+            return False
+        tx.update(ref, {"pendingDevices": pending, "pushPending": bool(pending)})
+        return True
+
+    taken: bool = fs.run_transaction(db, run, what="take pending push")
+    return taken

@@ -14,7 +14,8 @@ For each candidate, exactly once per study day, whatever runs overlap or repeat:
    day finds it and stops), ``nextReminderAt`` moves to the next slot, and, with cards due,
    the in-app notification ``r{day}`` is created (its id is the day: one per day).
 4. only the claimant pushes, to each device once; a dead token's device is removed. A push
-   FCM keeps refusing for now is left on the notification (``pushPending``).
+   FCM keeps refusing for now (429, 5xx) is left on the notification (``pendingDevices``),
+   and the next runs try it again first (:func:`retry_pending`), for up to 12 hours.
 
 A failure for one user is logged and the run goes on with the others.
 """
@@ -40,6 +41,7 @@ _log = log.get_logger("aksio.reminders")
 BATCH = 100
 LOOKBACK = timedelta(days=1)  # a slot missed by up to a day (runs down, late) is still sent
 TTL = timedelta(days=30)
+PENDING_FOR = timedelta(hours=12)  # a reminder pushed later than this is no reminder any more
 Send = Callable[..., fcm.Outcome]
 
 
@@ -71,6 +73,7 @@ def run(db: Client, now: datetime, *, stop_at: float, send: Send = fcm.send) -> 
     """Remind every user whose reminder has come by ``now``; stops before ``stop_at``
     (``time.monotonic()``) and says whether it got through them all."""
     report = Report()
+    retry_pending(db, now, stop_at=stop_at, send=send, report=report)
     after: tuple[datetime, str] | None = None
     while True:
         if time.monotonic() >= stop_at:
@@ -128,6 +131,29 @@ def latest_slot(now: datetime, reminder_prefs: Any, last: Any) -> Slot | None:
             break
         slot = following
     return slot
+
+
+def retry_pending(db: Client, now: datetime, *, stop_at: float, send: Send, report: Report) -> None:
+    """Pushes an earlier run left pending (FCM refused them for now) are tried once more, each
+    device taken off the pending list in a transaction before its send (never twice); a
+    reminder older than :data:`PENDING_FOR` is given up."""
+    for uid, note_id, note in repo.pending_pushes(db, BATCH):
+        if time.monotonic() >= stop_at:
+            return
+        created = note.get("createdAt")
+        stale = isinstance(created, datetime) and now - created > PENDING_FOR
+        devices = dict(repo.list_devices(db, uid))
+        for device_id in list(note.get("pendingDevices") or []):
+            if not repo.take_pending(db, uid, note_id, device_id) or stale or device_id not in devices:
+                continue
+            token = str(devices[device_id].get("token") or "")
+            data = {"kind": "reminder", **{k: str(v) for k, v in (note.get("data") or {}).items()}}
+            outcome = send(token, str(note.get("title", "")), str(note.get("body", "")), data)
+            report.pushes[outcome.result] = report.pushes.get(outcome.result, 0) + 1
+            if outcome.result == "gone":
+                repo.remove_device(db, uid, device_id)
+            elif outcome.result == "retry":
+                repo.set_push_pending(db, uid, note_id, [device_id])
 
 
 def _day(value: Any) -> Any:

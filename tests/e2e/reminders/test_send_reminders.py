@@ -220,3 +220,24 @@ def test_quiet_days_and_turning_reminders_off(gateway_url: str, new_user: Any, f
     assert weekdays.reminders() == [datetime(2026, 4, 6, 9, tzinfo=UTC)]  # Monday, not the weekend
     assert off.reminders() == []
     assert peers.messages(off.token) == []
+
+
+def test_a_push_fcm_keeps_refusing_is_sent_by_a_later_run_once(
+    gateway_url: str, new_user: Any, firestore_db: Any, peers: Peers
+) -> None:
+    at = datetime(2026, 7, 6, 9, tzinfo=UTC)
+    s = Student(gateway_url, new_user(), firestore_db, at, timezone="UTC", reminderHour=9, dayStartsAtHour=0)
+    s.cards_due(datetime(2026, 7, 6, 6, tzinfo=UTC))
+    peers.fail(s.token, "UNAVAILABLE", -1)  # FCM is down for this device during the whole run
+    peers.run(at)
+    assert s.reminders() == [at]  # the in-app reminder exists; the push waits
+    assert peers.messages(s.token) == []
+    failed = len(peers.requests(s.token))
+    assert failed >= 2  # retried within the run before it was left
+    requests.delete(f"{peers.fcm}/_test/tokens", timeout=10).raise_for_status()  # FCM is back
+    peers.run(at + timedelta(minutes=15))
+    peers.run(at + timedelta(minutes=30))
+    assert len(peers.messages(s.token)) == 1  # sent by the next run, once
+    assert [r["status"] for r in peers.requests(s.token)][failed:] == [200]
+    note = firestore_db.collection("users").document(s.uid).collection("notifications").document("r2026-07-06")
+    assert note.get().to_dict()["pushPending"] is False
