@@ -54,3 +54,11 @@ def page(query: Any, field: str, cursor: str | None, limit: int) -> tuple[list[A
         last = snaps[-1]
         next_cursor = encode((last.to_dict() or {})[field], last.id)
     return snaps, next_cursor
+
+
+def newest_first(query: Any, field: str = "createdAt") -> Any:
+    """``query`` ordered by ``field`` then ``__name__``, both descending (for :func:`page`)."""
+    from google.cloud import firestore
+
+    desc = firestore.Query.DESCENDING
+    return query.order_by(field, direction=desc).order_by("__name__", direction=desc)

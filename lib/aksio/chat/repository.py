@@ -66,10 +66,7 @@ def recent_messages(db: Client, uid: str, chat_id: str, limit: int) -> list[Stor
 
 def page_chats(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[tuple[str, StoredChat]], str | None]:
     """The chats, most recently active first, ``limit`` after ``cursor``."""
-    from google.cloud import firestore
-
-    desc = firestore.Query.DESCENDING
-    q = fs.user_col(db, uid, CHATS).order_by("updatedAt", direction=desc).order_by("__name__", direction=desc)
+    q = paging.newest_first(fs.user_col(db, uid, CHATS), "updatedAt")
     snaps, next_cursor = paging.page(q, "updatedAt", cursor, limit)
     return [(s.id, StoredChat.from_stored(s.to_dict() or {})) for s in snaps], next_cursor
 

@@ -148,16 +148,9 @@ def step_record(db: Client, uid: str, job_id: str, step: int) -> dict[str, Any] 
 
 
 def page_jobs(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
-    from google.cloud import firestore
-
     from aksio import paging
 
-    query = (
-        jobs_col(db, uid)
-        .order_by("createdAt", direction=firestore.Query.DESCENDING)
-        .order_by("__name__", direction=firestore.Query.DESCENDING)
-    )
-    return paging.page(query, "createdAt", cursor, limit)
+    return paging.page(paging.newest_first(jobs_col(db, uid)), "createdAt", cursor, limit)
 
 
 def list_drafts(db: Client, uid: str, job_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:

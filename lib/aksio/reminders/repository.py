@@ -71,14 +71,7 @@ def list_devices(db: Client, uid: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def page_notifications(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
-    from google.cloud import firestore
-
-    query = (
-        notifications_col(db, uid)
-        .order_by("createdAt", direction=firestore.Query.DESCENDING)
-        .order_by("__name__", direction=firestore.Query.DESCENDING)
-    )
-    return paging.page(query, "createdAt", cursor, limit)
+    return paging.page(paging.newest_first(notifications_col(db, uid)), "createdAt", cursor, limit)
 
 
 def unread_count(db: Client, uid: str) -> int:
