@@ -179,9 +179,11 @@ def current() -> Budget:
 
 
 @contextmanager
-def budget(seconds: float = REQUEST_BUDGET_S) -> Iterator[Budget]:
-    """Run the block with its own Firestore budget (the HTTP edge opens one per request)."""
-    opened = Budget(seconds)
+def budget(seconds: float = REQUEST_BUDGET_S, *, renew: bool = False) -> Iterator[Budget]:
+    """Run the block with its own Firestore budget (the HTTP edge opens one per request);
+    ``renew``: the budget starts over after every call that ends well, so it bounds each wait
+    on Firestore, not a long unit of work made of many calls (a scheduled run)."""
+    opened = Budget(seconds, renew=renew)
     token = _current.set(opened)
     try:
         yield opened

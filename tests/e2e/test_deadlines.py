@@ -195,6 +195,15 @@ def _requests(base: str, user: User, deck_id: str, card_id: str, review_id: str)
                 "headers": {"Content-Type": "application/json", "Stripe-Signature": ev.sign(event, secret)},
             },
         ),
+        "notifications": ("GET", f"{base}/notifications", auth),
+        "send-reminders": (
+            "POST",
+            f"{base}/send-reminders",
+            {
+                "json": {"job": "send-reminders", "scheduledTime": "2026-01-05T09:00:00Z"},
+                "headers": {"X-Aksio-Task-Secret": os.environ["TASKS_AUTH_SECRET"]},
+            },
+        ),
         "run-generation": (
             "POST",
             f"{base}/run-generation",
