@@ -20,9 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from aksio.study.days import day_end, study_day
+from aksio.study.days import day_end, study_day, zone
 
 DAYS_AHEAD = 8  # a week of quiet days at most, and the day after
 QUIET_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -67,20 +66,13 @@ class Slot:
         return self.day.isoformat()
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except Exception:  # an unknown zone stored before validation existed: remind in UTC
-        return ZoneInfo("UTC")
-
-
 def local_instant(day: date, hour: int, timezone: str) -> datetime:
     """The instant (UTC) of ``hour``:00 local time on calendar day ``day``.
 
     ``fold=0`` reads a wall time in a gap with the offset before the gap, which is the
     instant the clocks jump (the next valid one), and a repeated wall time as its first
     occurrence."""
-    return datetime.combine(day, time(hour=hour), tzinfo=_zone(timezone)).astimezone(UTC)
+    return datetime.combine(day, time(hour=hour), tzinfo=zone(timezone)).astimezone(UTC)
 
 
 def slot_of(day: date, prefs: Prefs) -> Slot:

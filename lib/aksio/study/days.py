@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
-def _zone(timezone: str) -> ZoneInfo:
+def zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except Exception:  # an unknown zone stored before validation existed: count in UTC
@@ -18,13 +18,13 @@ def _zone(timezone: str) -> ZoneInfo:
 
 def study_day(at: datetime, timezone: str, day_starts_at_hour: int) -> date:
     """The study day ``at`` belongs to."""
-    local = at.astimezone(_zone(timezone))
+    local = at.astimezone(zone(timezone))
     return (local - timedelta(hours=day_starts_at_hour)).date()
 
 
 def day_start(day: date, timezone: str, day_starts_at_hour: int) -> datetime:
     """The instant (UTC) study day ``day`` begins."""
-    local = datetime.combine(day, time(hour=day_starts_at_hour), tzinfo=_zone(timezone))
+    local = datetime.combine(day, time(hour=day_starts_at_hour), tzinfo=zone(timezone))
     return local.astimezone(UTC)
 
 
