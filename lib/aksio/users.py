@@ -47,20 +47,15 @@ def reminder_after_change(user: dict[str, Any], settings: dict[str, Any]) -> dic
     anew from now (a slot that came due in the last 15 minutes still counts), keeping the
     study day already reminded. Only users who have reviewed (and so may have cards due)
     have one."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from google.cloud import firestore
 
-    from aksio.reminders.model import next_slot, prefs_of
+    from aksio.reminders.model import last_sent, next_slot, prefs_of
 
     if user.get("nextReminderAt") is None and not user.get("stats"):
         return {}
-    last = user.get("lastReminderDay")
-    try:
-        last_day = date.fromisoformat(str(last)) if last else None
-    except ValueError:
-        last_day = None
-    slot = next_slot(fs.utcnow() - timedelta(minutes=15), prefs_of(prefs.from_stored(settings)), last_day)
+    slot = next_slot(fs.utcnow() - timedelta(minutes=15), prefs_of(prefs.from_stored(settings)), last_sent(user))
     return {"nextReminderAt": slot.at if slot is not None else firestore.DELETE_FIELD}
 
 

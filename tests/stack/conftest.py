@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from stack.settings import CLIENT_VARS
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "local" / "stack"  # the package, run as a directory: python local/stack ...
@@ -33,14 +34,7 @@ BUCKET = "aksio-uploads"
 
 # Variables of an enclosing stack (make test) that must not leak into the stacks these tests start.
 _OUTER = (
-    "FIRESTORE_EMULATOR_HOST",
-    "FIREBASE_AUTH_EMULATOR_HOST",
-    "STORAGE_EMULATOR_HOST",
-    "CLOUD_TASKS_EMULATOR_HOST",
-    "STRIPE_API_BASE",
-    "FCM_API_BASE",
-    "GATEWAY_URL",
-    "SCHEDULER_URL",
+    *CLIENT_VARS,
     "UPLOAD_BUCKET",
     "TASKS_QUEUE",
     "TASKS_LOCATION",

@@ -102,6 +102,15 @@ def next_slot(after: datetime, prefs: Prefs, last_sent: date | None = None) -> S
     return None  # pragma: no cover - a week ahead always has a day that is not quiet
 
 
+def last_sent(user: dict[str, Any]) -> date | None:
+    """The study day a user was last reminded of (``lastReminderDay``), if any."""
+    value = user.get("lastReminderDay")
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def message(due: int, deck: str | None, deck_due: int) -> tuple[str, str]:
     """The push's title and body: "12 cards due in Cell biology"."""
     cards = "1 card" if due == 1 else f"{due} cards"

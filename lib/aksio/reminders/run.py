@@ -32,7 +32,7 @@ from aksio import firestore as fs
 from aksio import log, prefs
 from aksio.reminders import fcm
 from aksio.reminders import repository as repo
-from aksio.reminders.model import Slot, message, next_slot, prefs_of
+from aksio.reminders.model import Slot, last_sent, message, next_slot, prefs_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -102,7 +102,7 @@ def remind(db: Client, uid: str, now: datetime, *, send: Send, report: Report) -
     """One user's reminder; returns what happened (a :class:`Report` counter's name)."""
     user = fs.read_user(db, uid)
     reminder_prefs = prefs_of(prefs.of_user(user))
-    last = _day(user.get("lastReminderDay"))
+    last = last_sent(user)
     slot = latest_slot(now, reminder_prefs, last)
     if slot is None or slot.at > now:
         repo.set_next_reminder(db, uid, slot.at if slot is not None else None, expect=user.get("nextReminderAt"))
@@ -154,15 +154,6 @@ def retry_pending(db: Client, now: datetime, *, stop_at: float, send: Send, repo
                 repo.remove_device(db, uid, device_id)
             elif outcome.result == "retry":
                 repo.set_push_pending(db, uid, note_id, [device_id])
-
-
-def _day(value: Any) -> Any:
-    from datetime import date
-
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _notification(slot: Slot, due: int, deck: str | None, deck_due: int, now: datetime) -> dict[str, Any]:

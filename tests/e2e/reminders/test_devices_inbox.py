@@ -120,3 +120,15 @@ def test_the_inbox_pages_newest_first_counts_unread_and_marks_read_once(
     assert other.call("POST", f"/notifications/{ids[1]}/read").status_code == 404
     assert api.call("POST", "/notifications/nope/read").status_code == 404
     assert api.ok("GET", "/notifications/unread") == {"unread": 4}
+
+
+def test_bad_inbox_queries_and_bodies_are_400_in_the_error_shape(api: ApiClient) -> None:
+    for path in ("/notifications?limit=0", "/notifications?limit=x", "/notifications?cursor=not-ours"):
+        r = api.call("GET", path)
+        assert r.status_code == 400, path
+        assert r.json()["error"]["code"] in ("invalid_argument", "invalid_cursor")
+        assert r.json()["error"]["requestId"]
+    bad = api.call("POST", "/notifications/devices", json={"token": token(), "platform": "blackberry"})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "platform"
+    assert api.ok("GET", "/notifications/devices")["devices"] == []

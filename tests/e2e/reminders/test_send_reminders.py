@@ -241,3 +241,10 @@ def test_a_push_fcm_keeps_refusing_is_sent_by_a_later_run_once(
     assert [r["status"] for r in peers.requests(s.token)][failed:] == [200]
     note = firestore_db.collection("users").document(s.uid).collection("notifications").document("r2026-07-06")
     assert note.get().to_dict()["pushPending"] is False
+
+
+def test_a_scheduled_time_that_is_not_a_time_is_400(gateway_url: str) -> None:
+    headers = {"X-Aksio-Task-Secret": os.environ["TASKS_AUTH_SECRET"]}
+    r = requests.post(f"{gateway_url}/send-reminders", json={"scheduledTime": "soon"}, headers=headers, timeout=10)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "invalid_schedule_time"
