@@ -51,11 +51,12 @@ package: $(STAMP) ## build each function's deployable source into build/<functio
 openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
 	@$(PY) -m aksio.openapi
 
-bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency)
+bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency and concurrency)
 	$(PY) bench/cold_import.py
 	$(PY) local/stack exec --free-ports -- $(PY) bench/cold_start.py
 	$(PY) bench/firestore_emulator.py
 	$(PY) local/stack exec --free-ports -- $(PY) bench/review_card.py
+	$(PY) local/stack exec --free-ports -- $(PY) bench/concurrency.py
 	$(PY) local/stack exec --free-ports -- $(PY) bench/documents.py
 	$(PY) local/stack exec --free-ports -- $(PY) bench/ai.py
 

@@ -5,7 +5,13 @@ Functions would: each is built by functions-framework's own ``create_app`` from 
 ``main.py`` (HTTP and CloudEvent functions alike), then mounted under its name.
 ``/openapi.json`` serves the API document; ``/`` lists the functions.
 
-Run: ``.venv/bin/python local/gateway.py [--host 127.0.0.1] [--port 8000]``
+It is served the way Cloud Functions gen2 serves a Python function: functions-framework's
+production server is gunicorn with one worker of ``gthread`` threads (``THREADS``, which the
+deploy sets to the function's declared ``concurrency``). The gateway runs the same server with
+as many threads as the largest concurrency in the manifest, so the local stack exercises the
+same threading as production (shared clients and caches are used by concurrent requests).
+
+Run: ``.venv/bin/python local/gateway.py [--host 127.0.0.1] [--port 8000] [--threads N]``
 (the stack starts it; ``lib/`` must be importable, the script arranges that itself).
 """
 
@@ -68,16 +74,49 @@ def build_app():  # type: ignore[no-untyped-def]
     return dispatch
 
 
+def production_threads() -> int:
+    """The threads of one instance of the most concurrent function (its declared concurrency)."""
+    from aksio import openapi
+
+    return max(int(spec.get("concurrency", 1)) for spec in openapi.manifest(ROOT).values())
+
+
+def serve(app, host: str, port: int, threads: int) -> None:  # type: ignore[no-untyped-def]
+    """gunicorn, one worker of ``threads`` gthread threads: functions-framework's production
+    settings (``functions_framework._http.gunicorn.GunicornApplication``)."""
+    import gunicorn.app.base
+
+    class Server(gunicorn.app.base.BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}",
+                "workers": 1,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 0,
+                "loglevel": "error",
+                "limit_request_line": 0,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return app
+
+    Server().run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--threads", type=int, default=0, help="default: the manifest's largest concurrency")
     args = parser.parse_args()
-    from werkzeug.serving import run_simple
 
     app = build_app()
-    print(f"gateway listening on http://{args.host}:{args.port}", flush=True)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    threads = args.threads or production_threads()
+    print(f"gateway listening on http://{args.host}:{args.port} ({threads} threads)", flush=True)
+    serve(app, args.host, args.port, threads)
 
 
 if __name__ == "__main__":

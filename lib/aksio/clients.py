@@ -15,26 +15,22 @@ explained in :mod:`aksio.deadlines`.
 
 from __future__ import annotations
 
-import threading
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from aksio.config import get_config
+from aksio.lazy import once
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud import firestore, storage, tasks_v2  # type: ignore[attr-defined]
 
-_lock = threading.Lock()
 
-
-@lru_cache(maxsize=1)
+@once
 def firestore_client() -> firestore.Client:
     cfg = get_config()
-    with _lock:
-        return _firestore_class()(project=cfg.project, database=cfg.firestore_database)
+    return _firestore_class()(project=cfg.project, database=cfg.firestore_database)
 
 
-@lru_cache(maxsize=1)
+@once
 def _firestore_class() -> type[firestore.Client]:
     """``firestore.Client`` with :class:`aksio.deadlines.Interceptor` on its channel.
 
@@ -65,32 +61,30 @@ def _firestore_class() -> type[firestore.Client]:
     return Client
 
 
-@lru_cache(maxsize=1)
+@once
 def storage_client() -> storage.Client:
     from google.cloud import storage  # type: ignore[attr-defined]
 
     cfg = get_config()
-    with _lock:
-        if get_config().storage_emulator_host:
-            from google.auth.credentials import AnonymousCredentials
+    if cfg.storage_emulator_host:
+        from google.auth.credentials import AnonymousCredentials
 
-            return storage.Client(project=cfg.project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-        return storage.Client(project=cfg.project)
+        return storage.Client(project=cfg.project, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    return storage.Client(project=cfg.project)
 
 
-@lru_cache(maxsize=1)
+@once
 def tasks_client() -> tasks_v2.CloudTasksClient:
     from google.cloud import tasks_v2
 
-    with _lock:
-        host = get_config().tasks_emulator_host
-        if host:
-            import grpc
-            from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+    host = get_config().tasks_emulator_host
+    if host:
+        import grpc
+        from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
-            transport = CloudTasksGrpcTransport(channel=grpc.insecure_channel(host))
-            return tasks_v2.CloudTasksClient(transport=transport)
-        return tasks_v2.CloudTasksClient()
+        transport = CloudTasksGrpcTransport(channel=grpc.insecure_channel(host))
+        return tasks_v2.CloudTasksClient(transport=transport)
+    return tasks_v2.CloudTasksClient()
 
 
 def reset_clients() -> None:

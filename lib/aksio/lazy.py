@@ -5,15 +5,23 @@ then ``query=models.CardListQuery``): the module of models, and pydantic with it
 only when a request needs a model (a body to validate, a query the fast path of
 :mod:`aksio.params` hands over) or when the OpenAPI document is built. A function whose
 first request is a read therefore answers without importing pydantic (cold start).
+
+:func:`once` makes a per-instance value (a client) exactly once, thread-safely: functions serve
+``concurrency`` requests at a time on threads.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic import BaseModel
+
+T = TypeVar("T")
 
 
 class ModelRef:
@@ -61,3 +69,33 @@ def models(module: str) -> Any:
 def resolve(model: Any) -> Any:
     """A model class from a class or a :class:`ModelRef` (None stays None)."""
     return model.resolve() if isinstance(model, ModelRef) else model
+
+
+class Once(Generic[T]):
+    """A value made by ``make()`` on first use, exactly once per process even when many
+    threads ask at the same moment (``functools.lru_cache`` may call ``make`` once per racing
+    thread: two clients, two connection pools). ``cache_clear()`` forgets it (tests)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._made = False
+        self._value: T | None = None
+        functools.update_wrapper(self, make)
+
+    def __call__(self) -> T:
+        if not self._made:
+            with self._lock:
+                if not self._made:
+                    self._value = self._make()
+                    self._made = True
+        return self._value  # type: ignore[return-value]
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._made, self._value = False, None
+
+
+def once(make: Callable[[], T]) -> Once[T]:
+    """Decorator: see :class:`Once`."""
+    return Once(make)
