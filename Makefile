@@ -10,7 +10,7 @@ PORT   ?= 8080
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit lint format package openapi bench \
+.PHONY: help install run test test-unit lint format package openapi openapi-accept bench \
         firestore-emulator conformance clean
 
 help: ## list the targets
@@ -48,8 +48,11 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 package: $(STAMP) ## build each function's deployable source into build/<function>/
 	$(PY) local/package.py
 
-openapi: $(STAMP) ## print the OpenAPI 3.1 document of every HTTP function
+openapi: $(STAMP) ## print the OpenAPI 3.1 document the code generates
 	@$(PY) -m aksio.openapi
+
+openapi-accept: $(STAMP) ## commit-ready lib/aksio/openapi.json (refuses a breaking change without a version bump and changelog entry)
+	$(PY) local/contract.py accept
 
 bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency and concurrency)
 	$(PY) bench/cold_import.py

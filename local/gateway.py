@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "lib"))
 SIGNATURES = {"http": "http", "tasks": "http", "scheduler": "http", "storage_finalized": "cloudevent"}
 
 
-def build_app():  # type: ignore[no-untyped-def]
+def build_app(url: str = "http://127.0.0.1:8000"):  # type: ignore[no-untyped-def]
     import functions_framework
     from werkzeug.wrappers import Request, Response
 
@@ -44,7 +44,7 @@ def build_app():  # type: ignore[no-untyped-def]
             source=str(source),
             signature_type=SIGNATURES[spec["trigger"]],
         )
-    document = json.dumps(openapi.build(openapi.function_apis(ROOT)), indent=2)
+    document = json.dumps(openapi.build(openapi.function_apis(ROOT), server_url=url), indent=2)
     index = json.dumps({"functions": {n: f"/{n}" for n in manifest}, "openapi": "/openapi.json"}, indent=2)
 
     @Request.application  # type: ignore[arg-type]
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="default: the manifest's largest concurrency")
     args = parser.parse_args()
 
-    app = build_app()
+    app = build_app(f"http://{args.host}:{args.port}")
     threads = args.threads or production_threads()
     print(f"gateway listening on http://{args.host}:{args.port} ({threads} threads)", flush=True)
     serve(app, args.host, args.port, threads)

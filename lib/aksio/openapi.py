@@ -137,7 +137,23 @@ def _merge(op: dict[str, Any], extra: dict[str, Any]) -> None:
             op[key] = value
 
 
-def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict[str, Any]:
+# Where the functions answer: Cloud Functions gen2 serves a function `name` of a project at
+# https://{region}-{project}.cloudfunctions.net/name; the local stack's gateway at /name.
+SERVERS: list[dict[str, Any]] = [
+    {
+        "url": "https://{region}-{project}.cloudfunctions.net",
+        "description": "production (Cloud Functions gen2)",
+        "variables": {"region": {"default": "europe-west1"}, "project": {"default": "aksio"}},
+    },
+    {"url": "http://127.0.0.1:8000", "description": "the local stack's gateway (make run)"},
+]
+# The committed document (the API contract; `make openapi-accept` updates it), packaged with
+# every function and served by health at /health/openapi.json.
+DOCUMENT = Path(__file__).with_name("openapi.json")
+
+
+def build(apis: list[Api], *, server_url: str | None = None) -> dict[str, Any]:
+    """The document of ``apis``; its servers are :data:`SERVERS`, or ``server_url`` alone."""
     from aksio.schema import ErrorResponse
 
     schemas = _Schemas()
@@ -185,7 +201,7 @@ def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict
             "description": "HTTPS functions of the Aksio backend. Errors share one shape; "
             "every response carries X-Request-Id.",
         },
-        "servers": [{"url": server_url}],
+        "servers": [{"url": server_url}] if server_url else SERVERS,
         "paths": paths,
         "components": {
             "schemas": schemas.components,
@@ -201,12 +217,16 @@ def build(apis: list[Api], *, server_url: str = "http://127.0.0.1:8000") -> dict
     }
 
 
+def render(document: dict[str, Any]) -> str:
+    """The committed form of a document: stable key order as built, 2-space indent."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:  # pragma: no cover - CLI
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    json.dump(build(function_apis(root)), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(render(build(function_apis(root))))
 
 
 if __name__ == "__main__":  # pragma: no cover

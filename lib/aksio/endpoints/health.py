@@ -7,6 +7,7 @@ from typing import Any
 
 from aksio import lazy, log
 from aksio.http import Api, Ctx, Result
+from aksio.lazy import once
 
 api = Api("health", summary="Liveness with dependency checks", auth=False)
 _log = log.get_logger("aksio.health")
@@ -44,3 +45,19 @@ def health(ctx: Ctx) -> Result:
     if not healthy:
         headers["Retry-After"] = str(RETRY_AFTER_S)
     return Result(body, status=200 if healthy else 503, headers=headers)
+
+
+@once
+def _contract() -> dict[str, Any]:
+    import json
+
+    from aksio.openapi import DOCUMENT
+
+    document: dict[str, Any] = json.loads(DOCUMENT.read_text())
+    return document
+
+
+@api.get("/openapi.json")
+def openapi_document(ctx: Ctx) -> Result:
+    """The API contract: the committed OpenAPI 3.1 document of every HTTPS function."""
+    return Result(_contract(), headers={"Cache-Control": "public, max-age=300"})
