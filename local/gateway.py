@@ -96,6 +96,9 @@ def serve(app, host: str, port: int, threads: int) -> None:  # type: ignore[no-u
                 "timeout": 0,
                 "loglevel": "error",
                 "limit_request_line": 0,
+                # one line per request on stdout (the stack's gateway.log), as werkzeug printed them
+                "accesslog": "-",
+                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
