@@ -91,7 +91,12 @@ class Indexes:
     # --- the check -----------------------------------------------------------------------------------------
 
     def check(
-        self, db_key: DbKey, collection_id: str, all_descendants: bool, query: Any, index_fields: Iterable[FieldPath] = ()
+        self,
+        db_key: DbKey,
+        collection_id: str,
+        all_descendants: bool,
+        query: Any,
+        index_fields: Iterable[FieldPath] = (),
     ) -> None:
         """Raise FAILED_PRECONDITION (with the index to create) unless the query can be served."""
         if not collection_id:
@@ -106,7 +111,7 @@ class Indexes:
         name_descending = orders[-1].descending
         sort = [(o.path, o.descending) for o in orders[:-1]]
         for terms in disjuncts:
-            self._check_terms(db_key, collection_id, scope, terms, sort, name_descending)
+            self._check_terms(db_key, collection_id, scope, terms, sort=sort, name_descending=name_descending)
 
     def single_field(self, group: str, path: FieldPath, scope: str, mode: str) -> bool:
         """Whether the single-field index (path, mode) of that scope exists (automatic unless overridden)."""
@@ -122,6 +127,7 @@ class Indexes:
         group: str,
         scope: str,
         terms: list[Term],
+        *,
         sort: list[tuple[FieldPath, bool]],
         name_descending: bool,
     ) -> None:
@@ -133,8 +139,12 @@ class Indexes:
         if not suffix:
             direction = DESC if name_descending else ASC
             missing = [(p, direction) for p in equal if not self.single_field(group, p, scope, direction)]
-            missing += [(p, CONTAINS) for p in contains if name_descending or not self.single_field(group, p, scope, CONTAINS)]
-            if not missing or self._covered(group, scope, equal, contains, suffix, name_descending):
+            missing += [
+                (p, CONTAINS) for p in contains if name_descending or not self.single_field(group, p, scope, CONTAINS)
+            ]
+            if not missing or self._covered(
+                group, scope, equal, contains, suffix=suffix, name_descending=name_descending
+            ):
                 return
             if len(missing) == 1 and (len(equal) + len(contains) == 1 or missing[0][1] != CONTAINS):
                 raise _single_field_error(db_key, group, scope, *missing[0])
@@ -145,9 +155,9 @@ class Indexes:
                 if self.single_field(group, path, scope, direction):
                     return
                 raise _single_field_error(db_key, group, scope, path, direction)
-            if self._covered(group, scope, equal, contains, suffix, name_descending):
+            if self._covered(group, scope, equal, contains, suffix=suffix, name_descending=name_descending):
                 return
-        elif self._covered(group, scope, equal, contains, suffix, name_descending):
+        elif self._covered(group, scope, equal, contains, suffix=suffix, name_descending=name_descending):
             return
         wanted = [IndexField(p, ASC) for p in equal] + [IndexField(p, CONTAINS) for p in contains]
         wanted += [IndexField(p, DESC if d else ASC) for p, d in suffix]
@@ -159,6 +169,7 @@ class Indexes:
         scope: str,
         equal: list[FieldPath],
         contains: list[FieldPath],
+        *,
         suffix: list[tuple[FieldPath, bool]],
         name_descending: bool,
     ) -> bool:
@@ -303,12 +314,15 @@ def _single_field_error(db_key: DbKey, group: str, scope: str, path: FieldPath, 
     field = _proto_field(IndexField(path, mode))
     proto = field_types.Field(
         name=f"projects/{project}/databases/{database}/collectionGroups/{group}/fields/{render_path(path)}",
-        index_config=field_types.Field.IndexConfig(indexes=[Index(query_scope=Index.QueryScope[scope], fields=[field])]),
+        index_config=field_types.Field.IndexConfig(
+            indexes=[Index(query_scope=Index.QueryScope[scope], fields=[field])]
+        ),
     )
     link = base64.b64encode(field_types.Field.serialize(proto)).decode()
     kind = {ASC: "ASC", DESC: "DESC", CONTAINS: "ARRAY_CONTAINS"}[mode]
     declaration = {"order": mode} if mode != CONTAINS else {"arrayConfig": CONTAINS}
-    override = {"collectionGroup": group, "fieldPath": render_path(path), "indexes": [{**declaration, "queryScope": scope}]}
+    indexes = [{**declaration, "queryScope": scope}]
+    override = {"collectionGroup": group, "fieldPath": render_path(path), "indexes": indexes}
     return failed_precondition(
         f"The query requires a {scope}_{kind} index for collection {group} and field {render_path(path)}. "
         f"You can create it here: {_console(db_key)}?create_exemption={link} "
@@ -320,7 +334,7 @@ def _vector_error(db_key: DbKey, group: str, scope: str, fields: list[IndexField
     configs = []
     for f in fields:
         if f.mode == VECTOR:
-            config = f"vector-config='{{\"dimension\":\"{f.dimension}\",\"flat\": \"{{}}\"}}'"
+            config = f'vector-config=\'{{"dimension":"{f.dimension}","flat": "{{}}"}}\''
         elif f.mode == CONTAINS:
             config = "array-config=contains"
         else:
