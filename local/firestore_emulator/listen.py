@@ -177,7 +177,12 @@ class _Stream:
             return Target(target_id, paths=paths, once=spec.once)
         if kind == "query":
             _, parent = split_parent(spec.query.parent, self.db_key)
-            return Target(target_id, query=compile_query(parent, spec.query.structured_query), once=spec.once)
+            structured = spec.query.structured_query
+            query = compile_query(parent, structured)
+            indexes = self.hub.store.indexes
+            if indexes is not None:
+                indexes.check(self.db_key, query.collection_id, query.all_descendants, structured)
+            return Target(target_id, query=query, once=spec.once)
         raise invalid("A target needs documents or a query.")
 
     def refresh(self, changed: set[str]) -> list[Any]:

@@ -22,6 +22,7 @@ from typing import Any
 import grpc
 
 from .http import make_handler
+from .indexes import Indexes
 from .listen import ListenHub
 from .names import DbKey
 from .rpc import generic_handler
@@ -61,6 +62,13 @@ class Emulator:
             existed = self.store.reset(db)
             if existed:
                 self.store.notify(db, existed)
+
+    def set_indexes(self, indexes: Indexes | str | Path | dict[str, Any] | None) -> None:
+        """Enforce indexes from now on: an index file (path), its parsed JSON, or None to serve every query."""
+        if indexes is not None and not isinstance(indexes, Indexes):
+            indexes = Indexes(indexes, "index spec") if isinstance(indexes, dict) else Indexes.load(indexes)
+        with self.store.mutex:
+            self.store.indexes = indexes
 
     def database_stats(self, db: DbKey) -> Stats:
         with self.store.mutex:
@@ -162,12 +170,19 @@ def start(
     data: str | Path | None = None,
     http_port: int | None = None,
     lock_timeout: float = 10.0,
+    indexes: str | Path | dict[str, Any] | None = None,
 ) -> Emulator:
     """Start an emulator in this process (port 0: any free port) and return once it accepts connections.
 
     ``http_port`` None (the default) serves HTTP on the gRPC port; a number (0: any free port) gives HTTP its own.
+    ``indexes``: an index file (firestore.indexes.json) or its parsed JSON; queries that its indexes and the
+    automatic single-field indexes cannot serve are then refused (FAILED_PRECONDITION), as Firestore does.
     """
+    loaded = None
+    if indexes is not None:
+        loaded = Indexes(indexes, "index spec") if isinstance(indexes, dict) else Indexes.load(indexes)
     store = Store(Path(data) if data else None)
+    store.indexes = loaded
     locks = LockManager(store, timeout=lock_timeout)
     service = FirestoreService(store, locks)
     hub = ListenHub(store)

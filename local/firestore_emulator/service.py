@@ -68,6 +68,13 @@ class FirestoreService:
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
+    def _check_indexes(self, db_key: DbKey, query: Any, index_fields: list[Any] | None = None) -> None:
+        """With an index file loaded, refuse a query that no index can serve (FAILED_PRECONDITION)."""
+        indexes = self.store.indexes
+        if indexes is not None:
+            selector = query.from_[0]
+            indexes.check(db_key, selector.collection_id, selector.all_descendants, query, index_fields or [])
+
     def _read_context(self, db_key: DbKey, request: Any) -> ReadContext:
         """Resolve a request's consistency selector; call with the mutex held."""
         db = self.store.database(db_key)
@@ -204,6 +211,7 @@ class FirestoreService:
         if request.WhichOneof("query_type") != "structured_query":
             raise invalid("RunQuery needs a structured_query.")
         query = compile_query(parent, request.structured_query)
+        self._check_indexes(db_key, request.structured_query)
         explain = request.explain_options if request.HasField("explain_options") else None
         started = time.perf_counter()
         with self.store.mutex:
@@ -241,6 +249,7 @@ class FirestoreService:
         inner = spec.structured_query
         index_fields = [a.path for a in aggregations if a.path is not None] if inner.HasField("limit") else []
         query = compile_query(parent, inner, index_fields)
+        self._check_indexes(db_key, inner, index_fields)
         explain = request.explain_options if request.HasField("explain_options") else None
         started = time.perf_counter()
         response = fs.RunAggregationQueryResponse.pb()()

@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .names import DbKey, collection_id, document_name, parent_collection, reference_key
 from .values import RANK_REFERENCE, Document, FieldPath, Key, get_field, micros_from_timestamp, sort_key
+
+if TYPE_CHECKING:
+    from .indexes import Indexes
 
 HISTORY_SECONDS = 3600
 """Reads at a ``read_time`` up to an hour old are served, as Firestore does without point-in-time recovery."""
@@ -201,6 +204,7 @@ class Store:
         self.cond = threading.Condition(self.mutex)
         self.databases: dict[DbKey, Database] = {}
         self.listeners: list[ChangeListener] = []
+        self.indexes: Indexes | None = None  # when set, queries no index can serve are refused (indexes.py)
         self._last_time = 0
         self._last_sweep = 0
         self._sqlite = Sqlite(data) if data is not None else None

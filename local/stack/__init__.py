@@ -61,6 +61,9 @@ Settings, from the environment:
   a component may take to become ready.
 - ``AKSIO_SCHEDULER_CLOCK`` (default ``on``): ``off`` starts the scheduler with its wall clock
   paused (jobs run only through its ``/_test/run``).
+- ``AKSIO_FIRESTORE_INDEXES`` (default ``<repo>/terraform/firestore.indexes.json``): the index
+  file the Firestore emulator enforces (a query production could not serve from it answers
+  FAILED_PRECONDITION); ``off`` serves every query.
 
 The stripe component is one process (``serve-stripe``): localstripe (customers,
 subscriptions, payment methods, plans, invoices...) on a private loopback port, and in front

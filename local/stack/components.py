@@ -74,6 +74,8 @@ class _Builder:
         argv = [s.python, "-m", "firestore_emulator", "--host", HOST, "--port", str(port)]
         if self.persistent:
             argv += ["--data", str(s.data / "firestore.sqlite")]
+        if s.firestore_indexes is not None:
+            argv += ["--indexes", str(s.firestore_indexes)]
         pythonpath = os.pathsep.join(p for p in (str(LOCAL), self.base_env.get("PYTHONPATH", "")) if p)
         return Component(
             "firestore",

@@ -83,6 +83,9 @@ class Settings:
     start_timeout: float
     auth_start_timeout: float
     scheduler_clock: bool = True  # the scheduler calls its jobs at their slots (else /_test/run only)
+    # The index file the Firestore emulator enforces (queries production could not serve are refused);
+    # AKSIO_FIRESTORE_INDEXES=off serves every query, a path enforces another file.
+    firestore_indexes: Path | None = ROOT / "terraform" / "firestore.indexes.json"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, *, free_ports: bool = False) -> Settings:
@@ -111,6 +114,7 @@ class Settings:
             start_timeout=float(env.get("AKSIO_START_TIMEOUT", "60")),
             auth_start_timeout=float(env.get("AKSIO_AUTH_START_TIMEOUT", "120")),
             scheduler_clock=env.get("AKSIO_SCHEDULER_CLOCK", "on").strip().lower() not in ("off", "0", "false", "no"),
+            firestore_indexes=_indexes_file(env.get("AKSIO_FIRESTORE_INDEXES", "")),
         )
 
     @property
@@ -123,6 +127,13 @@ class Settings:
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{self.ports[name]}"
+
+
+def _indexes_file(value: str) -> Path | None:
+    value = value.strip()
+    if value.lower() in ("off", "0", "false", "no"):
+        return None
+    return Path(value).resolve() if value else ROOT / "terraform" / "firestore.indexes.json"
 
 
 def port_var(name: str) -> str:

@@ -45,6 +45,11 @@ from aksio.ai.text import (
     words,
 )
 
+# text-embedding-3-small's dimension, that of the production vector index on chunks.embedding
+# (terraform/firestore.indexes.json): the local Firestore enforces that index, so vectors of
+# another dimension could not be searched there, as in production.
+EMBEDDING_DIMENSIONS = 1536
+
 
 @dataclass
 class _Candidate:
@@ -279,14 +284,14 @@ class OfflineProvider:
     # -- embeddings -------------------------------------------------------------------------
 
     def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
-        """Hashed bag-of-stems vectors (256 dimensions, unit length): crude, but they rank
-        passages sharing rare words with a query first, with no model at all."""
+        """Hashed bag-of-stems vectors (EMBEDDING_DIMENSIONS, unit length): crude, but they
+        rank passages sharing rare words with a query first, with no model at all."""
         out = []
         for text in texts:
-            vec = [0.0] * 256
+            vec = [0.0] * EMBEDDING_DIMENSIONS
             for t in terms(text):
                 h = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=4).digest(), "big")
-                vec[h % 256] += 1.0 if h & 0x100 else -1.0
+                vec[h % EMBEDDING_DIMENSIONS] += 1.0 if h & 0x80000000 else -1.0
             norm = math.sqrt(sum(v * v for v in vec)) or 1.0
             out.append([v / norm for v in vec])
         return out, Usage(sum(estimate_tokens(t) for t in texts), 0, 0)

@@ -159,7 +159,7 @@ def test_answer_cites_passages_plain_and_streamed(wire: WireServer, openai_for: 
 def test_embeddings(wire: WireServer, openai_for: Make) -> None:
     vectors, usage = openai_for().embed(["cells divide", "plants make sugar"])
     assert len(vectors) == 2
-    assert len(vectors[0]) == 256
+    assert len(vectors[0]) == 1536
     assert usage.prompt_tokens > 0
     assert wire.requests[-1]["path"] == "/v1/embeddings"
 

@@ -49,9 +49,9 @@ def test_vectors_are_stored_and_searched_with_find_nearest(
     newer = obj | {"generation": str(int(obj["generation"]) + 1)}  # processed again, here, with vectors
     assert process.handle(process.Event(id="e-vec", type="t", source="s", time=None, data=newer)) == "ready"
     data = ref.get().to_dict()
-    assert (data["embeddingModel"], data["embeddingDims"]) == ("OfflineProvider", 256)
+    assert (data["embeddingModel"], data["embeddingDims"]) == ("OfflineProvider", 1536)
     chunk = firestore_db.document(f"users/{uid}/documents/{doc_id}/chunks/00001").get().to_dict()
-    assert len(list(chunk["embedding"])) == 256
+    assert len(list(chunk["embedding"])) == 1536
 
     hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=2)
     assert hits[0].document_id == doc_id

@@ -138,7 +138,7 @@ def test_answers_quote_the_best_passage_with_its_citation() -> None:
 def test_embeddings_rank_related_text_first() -> None:
     (query, near, far), _ = provider.embed(["cells divide by mitosis", "mitosis divides cells", "Napoleon emperor"])
     dot = lambda a, b: sum(x * y for x, y in zip(a, b, strict=True))  # noqa: E731
-    assert len(query) == 256
+    assert len(query) == 1536
     assert dot(query, near) > dot(query, far)
 
 
