@@ -167,9 +167,8 @@ def test_every_grant_of_the_manifest_maps_to_bindings_on_a_known_scope() -> None
 
 def test_every_function_declares_its_grants_and_config() -> None:
     for name, fn in tf.manifest().items():
-        assert isinstance(fn.get("grants"), list) and fn["grants"], (
-            f"{name}: no grants (every function reads Firestore)"
-        )
+        assert isinstance(fn.get("grants"), list), name
+        assert fn["grants"], f"{name}: no grants (every function reads Firestore)"
         assert isinstance(fn.get("config"), list), name
 
 
@@ -181,7 +180,7 @@ def test_only_send_reminders_may_send_pushes_and_only_signers_sign() -> None:
     assert signers == {"create-upload"}
     auth_admins = {n for n, a in table.items() if ("roles/firebaseauth.admin", "project") in a.bindings}
     assert auth_admins == {"stripe-webhook"}
-    enqueuers = {n for n, a in table.items() if ENQUEUE <= a.bindings}
+    enqueuers = {n for n, a in table.items() if a.bindings >= ENQUEUE}
     assert enqueuers == {"generate-flashcards", "run-generation"}
 
 
@@ -240,7 +239,8 @@ def test_service_account_ids_fit_google_limits() -> None:
     for name in tf.manifest():
         for prefix in ("aksio", "abcdefghij"):
             account = tf.account_id(prefix, name)
-            assert 6 <= len(account) <= 30 and account[-1] != "-", account
+            assert 6 <= len(account) <= 30, account
+            assert account[-1] != "-", account
     assert tf.account_id("abcdefghij", "create-checkout-session") != tf.account_id(
         "abcdefghij", "create-checkout-sessionx"
     )
