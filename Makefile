@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-unit lint format package openapi bench \
-        firestore-emulator conformance clean
+        firestore-emulator conformance clean terraform-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -64,6 +64,20 @@ firestore-emulator: $(STAMP) ## run the Firestore emulator in the foreground (PO
 
 conformance: $(STAMP) ## run Google's Firestore system suite (2.34.1) against the emulator
 	bash local/conformance.sh
+
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV    := .local/venvs/checkov
+CHECKOV         := $(CHECKOV_VENV)/bin/checkov
+
+$(CHECKOV):
+	@[ -x $(CHECKOV_VENV)/bin/python ] || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+
+terraform-check: $(CHECKOV) ## terraform fmt -check (when terraform is installed) and checkov over terraform/
+	@if command -v terraform >/dev/null; then \
+	  echo "terraform fmt -check -recursive terraform"; terraform fmt -check -recursive terraform; \
+	else echo "terraform not installed: fmt check skipped (Cloud Build runs it)"; fi
+	$(CHECKOV) --directory terraform --framework terraform --quiet --compact --skip-download
 
 clean: ## remove build output and local data (not the virtualenvs)
 	rm -rf build .local/logs .local/*.sqlite .pytest_cache .mypy_cache .ruff_cache

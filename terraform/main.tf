@@ -93,6 +93,7 @@ module "secrets" {
 
   project_id = module.project_services.project_id
   secret_ids = var.secret_ids
+  location   = var.region
   accessors  = module.iam.secret_accessors
   labels     = var.labels
 }

@@ -9,8 +9,13 @@ resource "google_secret_manager_secret" "this" {
   secret_id = each.value
   labels    = var.labels
 
+  # Stored in the deployment's region only (automatic replication may place copies anywhere).
   replication {
-    auto {}
+    user_managed {
+      replicas {
+        location = var.location
+      }
+    }
   }
 }
 

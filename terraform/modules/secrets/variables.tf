@@ -3,6 +3,11 @@ variable "project_id" {
   type        = string
 }
 
+variable "location" {
+  description = "The one region the secrets' payloads are stored in."
+  type        = string
+}
+
 variable "secret_ids" {
   description = "IDs of the secrets to create; each is also the name of the environment variable it is mounted as."
   type        = list(string)
