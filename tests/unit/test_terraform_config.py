@@ -17,7 +17,9 @@ import terraform_iam as tf  # noqa: E402
 REGION_KEYS = {"location", "region", "trigger_region", "location_id"}
 # Root variables that place resources: the region, and the Firestore location.
 PLACING_VARIABLES = {"${var.region}", "${var.firestore_location}"}
-LITERAL_LOCATION = re.compile(r"\b(?:us|europe|asia|australia|northamerica|southamerica|me|africa)-[a-z]+\d+\b|\bnam\d\b|\beur\d\b")
+LITERAL_LOCATION = re.compile(
+    r"\b(?:us|europe|asia|australia|northamerica|southamerica|me|africa)-[a-z]+\d+\b|\bnam\d\b|\beur\d\b"
+)
 REQUIRED = {"project_id", "allowed_origins", "billing_return_origins", "stripe_prices"}
 # Which functions read which production setting (lib/aksio/billing: checkout and portal build
 # return URLs; checkout sells the price, the webhook maps it back to a plan).
