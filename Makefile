@@ -75,8 +75,14 @@ $(CHECKOV):
 
 terraform-check: $(CHECKOV) ## terraform fmt -check (when terraform is installed) and checkov over terraform/
 	@if command -v terraform >/dev/null; then \
-	  echo "terraform fmt -check -recursive terraform"; terraform fmt -check -recursive terraform; \
-	else echo "terraform not installed: fmt check skipped (Cloud Build runs it)"; fi
+	  echo "terraform fmt -check -recursive terraform"; \
+	  terraform fmt -check -recursive terraform || exit 1; \
+	  tmp=$$(mktemp -d); cp terraform/variables.tf terraform/example.tfvars $$tmp/; \
+	  terraform -chdir=$$tmp init -input=false >/dev/null && \
+	    terraform -chdir=$$tmp plan -input=false -var-file=example.tfvars >/dev/null; \
+	  status=$$?; rm -rf $$tmp; [ $$status -eq 0 ] || exit 1; \
+	  echo "terraform/example.tfvars passes every variable validation (plan of variables.tf alone)"; \
+	else echo "terraform not installed: fmt and variable checks skipped (Cloud Build runs them)"; fi
 	$(CHECKOV) --directory terraform --framework terraform --quiet --compact --skip-download
 
 clean: ## remove build output and local data (not the virtualenvs)
