@@ -15,6 +15,9 @@ grant are recognised by what they call:
     check_revoked=True                      auth_read (the revocation check looks the user up)
     get_secret(NAME)                        the secret NAME
 
+The settings terraform passes to some functions only (UPLOAD_BUCKET, TASKS_*,
+BILLING_RETURN_ORIGINS) are checked the same way: a function whose code reads one gets it.
+
 A function the walk finds doing something its grants do not allow fails here (and would fail
 in production with a 403); a grant no code path uses fails too. Firestore access is not
 derived: every function but ``health`` (reads only) reads and writes it.
@@ -35,6 +38,18 @@ MANIFEST = json.loads((ROOT / "functions" / "functions.json").read_text())
 AUTH_ADMIN_CALLS = {"set_custom_user_claims", "delete_user", "update_user", "revoke_refresh_tokens", "create_user"}
 READ_CALLS = {"get_blob", "download_as_bytes", "download_as_text", "download_to_filename", "download_to_file"}
 NOT_DERIVED = {"firestore", "firestore_read"}
+# Configuration fields (lib/aksio/config.py) that terraform passes only to some functions, and
+# what in a manifest entry makes terraform pass them (modules/functions, local.function_env).
+# stripe_prices is not derived: the walk cannot tell Plan.price_id (which reads it) from the
+# price_id field of a stored subscription; tests/unit/test_terraform_config.py pins who gets it.
+UPLOAD_GRANTS = {"sign_urls", "uploads_create", "uploads_read", "uploads_delete"}
+CONFIG_RULES = {
+    "billing_return_origins": lambda fn: "billing_return_origins" in fn.get("config", []),
+    "upload_bucket": lambda fn: bool(UPLOAD_GRANTS & set(fn.get("grants", []))),
+    "tasks_queue": lambda fn: "enqueue_ai_jobs" in fn.get("grants", []),
+    "tasks_location": lambda fn: "enqueue_ai_jobs" in fn.get("grants", []),
+}
+CONFIG_FIELDS = set(CONFIG_RULES)
 
 
 def module_name(path: Path) -> str:
@@ -57,6 +72,7 @@ def is_blob(expr: ast.AST) -> bool:
 @dataclass
 class Node:
     refs: set[str] = field(default_factory=set)  # other nodes, "module:qualname"
+    attrs: set[str] = field(default_factory=set)  # attribute names read (properties are found by name)
     needs: set[str] = field(default_factory=set)  # grants and "secret:NAME"
 
 
@@ -69,6 +85,8 @@ class ModuleGraph:
         self.aliases: dict[str, str] = {}  # local name → "module" or "module:name"
         self.constants: dict[str, str] = {}
         self.defs: dict[str, ast.AST] = {}
+        self.properties: dict[str, str] = {}  # "Class.name" → name, for @property methods
+        self.loaded_attrs: set[str] = set()
         self.nodes: dict[str, Node] = {}
         self._collect()
 
@@ -82,14 +100,20 @@ class ModuleGraph:
             if isinstance(stmt, ast.ClassDef):
                 methods = [m for m in stmt.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
                 self.defs |= {f"{stmt.name}.{m.name}": m for m in methods}
+                self.properties |= {
+                    f"{stmt.name}.{m.name}": m.name
+                    for m in methods
+                    if any(isinstance(d, ast.Name) and d.id == "property" for d in m.decorator_list)
+                }
         defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
         top = [s for s in self.tree.body if not isinstance(s, defs)]
         # decorators run at import: they belong to the top level
         decorators = [ast.Expr(d) for s in self.tree.body if isinstance(s, defs) for d in s.decorator_list]
         self.nodes[""] = self._node(ast.Module(body=[*top, *decorators], type_ignores=[]))
         for qual, d in self.defs.items():
-            if isinstance(d, ast.ClassDef):  # a class: its methods
-                self.nodes[qual] = Node(refs={f"{self.name}:{q}" for q in self.defs if q.startswith(qual + ".")})
+            if isinstance(d, ast.ClassDef):  # a class: its methods (properties: by attribute name)
+                methods = [q for q in self.defs if q.startswith(qual + ".") and q not in self.properties]
+                self.nodes[qual] = Node(refs={f"{self.name}:{q}" for q in methods})
             else:
                 self.nodes[qual] = self._node(d)
 
@@ -137,6 +161,10 @@ class ModuleGraph:
                 target = self._resolve(n)
                 if target:
                     node.refs.add(target if ":" in target else f"{target}:")
+                if isinstance(n, ast.Attribute):
+                    node.attrs.add(n.attr)
+                    if n.attr in CONFIG_FIELDS:
+                        node.needs.add(f"config:{n.attr}")
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and "messages:send" in n.value:
                 node.needs.add("fcm_send")  # the FCM HTTP v1 endpoint (also inside an f-string)
             if isinstance(n, ast.Call):
@@ -160,6 +188,10 @@ class ModuleGraph:
 
 
 GRAPHS = {name: ModuleGraph(name) for name in MODULES}
+PROPERTIES: dict[str, set[str]] = {}  # property name → its nodes
+for _graph in GRAPHS.values():
+    for _qual, _name in _graph.properties.items():
+        PROPERTIES.setdefault(_name, set()).add(f"{_graph.name}:{_qual}")
 
 
 def node(ref: str) -> Node | None:
@@ -181,6 +213,7 @@ def walk(start: str) -> Iterator[tuple[str, Node]]:
             continue
         yield ref, found
         todo.extend(found.refs)
+        todo.extend(p for attr in found.attrs for p in PROPERTIES.get(attr, ()))
         module = ref.partition(":")[0]
         # importing a module runs its package's and its own top level
         parts = module.split(".")
@@ -221,7 +254,16 @@ def derived(function: str) -> tuple[set[str], set[str]]:
     if any(checks_revocation(module) for module in endpoints):
         needs.add("auth_read")
     secrets = {n.removeprefix("secret:") for n in needs if n.startswith("secret:")}
-    return needs - {f"secret:{s}" for s in secrets}, secrets
+    return {n for n in needs if ":" not in n}, secrets
+
+
+def derived_config(function: str) -> set[str]:
+    """The configuration fields of CONFIG_FIELDS the function's code reads."""
+    needs: set[str] = set()
+    for start in starts(function)[0]:
+        for _, found in walk(start):
+            needs |= {n.removeprefix("config:") for n in found.needs if n.startswith("config:")}
+    return needs
 
 
 def test_each_functions_grants_are_what_its_code_does() -> None:
@@ -243,6 +285,16 @@ def test_each_functions_secrets_are_the_ones_its_code_reads() -> None:
     assert not mismatches, mismatches
 
 
+def test_each_function_gets_the_settings_its_code_reads() -> None:
+    mismatches = {}
+    for function, spec in MANIFEST.items():
+        reads = derived_config(function)
+        given = {name for name, rule in CONFIG_RULES.items() if rule(spec)}
+        if reads != given:
+            mismatches[function] = {"code reads": sorted(reads - given), "given, unread": sorted(given - reads)}
+    assert not mismatches, mismatches
+
+
 def test_the_walk_sees_each_kind_of_call() -> None:
     # the recognisers find what they must, where it is (a recogniser finding nothing would
     # make the two tests above vacuous)
@@ -254,3 +306,6 @@ def test_the_walk_sees_each_kind_of_call() -> None:
     assert derived("stripe-webhook") == ({"auth_admin"}, {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"})
     assert derived("account")[0] == {"auth_read"}
     assert derived("decks") == (set(), set())
+    assert derived_config("create-portal-session") == {"billing_return_origins"}
+    assert derived_config("run-generation") == {"tasks_queue", "tasks_location"}
+    assert derived_config("decks") == set()
