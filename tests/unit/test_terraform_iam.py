@@ -250,3 +250,16 @@ def test_the_readme_table_is_the_generated_one() -> None:
     current = tf.readme_table(tf.README.read_text())
     assert current is not None, "terraform/README.md lost its roles table markers"
     assert current == tf.render(tf.table()), "run: .venv/bin/python local/terraform_iam.py --write"
+
+
+def test_the_readme_explains_every_grant_with_its_roles() -> None:
+    rows = {
+        line.split("|")[1].strip(" `"): line
+        for line in tf.README.read_text().splitlines()
+        if line.startswith("| `") and line.count("|") == 4
+    }
+    for grant, bindings in tf.vocabulary().items():
+        assert grant in rows, f"terraform/README.md: no row for the grant {grant}"
+        for b in bindings:
+            role = "UploadDeleter" if b["role"] == UPLOAD_DELETER else b["role"]
+            assert role in rows[grant], (grant, role)
