@@ -11,6 +11,7 @@ grant are recognised by what they call:
     "messages:send" (FCM HTTP v1)           fcm_send
     set_custom_user_claims / delete_user /
     update_user / revoke_refresh_tokens     auth_admin
+    auth.get_user / get_user_by_email ...   auth_read (implied by auth_admin)
     an endpoint whose Api or route says
     check_revoked=True                      auth_read (the revocation check looks the user up)
     get_secret(NAME)                        the secret NAME
@@ -36,6 +37,7 @@ LIB = ROOT / "lib"
 MANIFEST = json.loads((ROOT / "functions" / "functions.json").read_text())
 
 AUTH_ADMIN_CALLS = {"set_custom_user_claims", "delete_user", "update_user", "revoke_refresh_tokens", "create_user"}
+AUTH_READ_CALLS = {"get_user", "get_user_by_email", "get_users", "list_users"}
 READ_CALLS = {"get_blob", "download_as_bytes", "download_as_text", "download_to_filename", "download_to_file"}
 NOT_DERIVED = {"firestore", "firestore_read"}
 # Configuration fields (lib/aksio/config.py) that terraform passes only to some functions, and
@@ -184,6 +186,8 @@ class ModuleGraph:
             return {f"secret:{name}"}
         simple = {"create_task": "enqueue_ai_jobs"} | dict.fromkeys(READ_CALLS, "uploads_read")
         simple |= dict.fromkeys(AUTH_ADMIN_CALLS, "auth_admin")
+        if attr in AUTH_READ_CALLS and isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "auth":
+            return {"auth_read"}  # firebase_admin.auth (a repository's get_user is Firestore)
         return {simple[attr]} if attr in simple else set()
 
 
@@ -253,6 +257,8 @@ def derived(function: str) -> tuple[set[str], set[str]]:
             needs |= found.needs
     if any(checks_revocation(module) for module in endpoints):
         needs.add("auth_read")
+    if "auth_admin" in needs:
+        needs.discard("auth_read")  # the admin role reads users too
     secrets = {n.removeprefix("secret:") for n in needs if n.startswith("secret:")}
     return {n for n in needs if ":" not in n}, secrets
 
