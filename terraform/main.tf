@@ -1,7 +1,7 @@
 # Aksio backend: everything deployed, one module per concern.
 #
 #   project_services  the Google APIs
-#   iam               service accounts and their project-level roles
+#   iam               a service account per function (its manifest grants) and the other identities
 #   firestore         database, security rules (deny all), indexes
 #   storage           the upload bucket (private, CORS for signed-URL PUTs)
 #   secrets           Secret Manager secrets (no values) readable by the functions
@@ -60,11 +60,7 @@ module "iam" {
 
   project_id = module.project_services.project_id
   prefix     = var.prefix
-  runtime_project_roles = [
-    "roles/datastore.user",               # Firestore reads and writes
-    "roles/firebaseauth.admin",           # custom claims (plan), account deletion
-    "roles/firebasecloudmessaging.admin", # reminder pushes
-  ]
+  functions  = local.functions
 }
 
 module "firestore" {
@@ -75,6 +71,7 @@ module "firestore" {
   location_id            = var.firestore_location
   delete_protection      = var.firestore_delete_protection
   point_in_time_recovery = var.firestore_point_in_time_recovery
+  backup_retention_days  = var.firestore_backup_retention_days
   rules                  = file("${path.module}/firestore.rules")
   indexes                = try(local.firestore_indexes.indexes, [])
   field_overrides        = try(local.firestore_indexes.fieldOverrides, [])
@@ -83,21 +80,22 @@ module "firestore" {
 module "storage" {
   source = "./modules/storage"
 
-  project_id     = module.project_services.project_id
-  bucket_name    = "${var.project_id}-${var.prefix}-uploads"
-  location       = var.region
-  cors_origins   = var.allowed_origins
-  runtime_member = module.iam.runtime_member
-  labels         = var.labels
+  project_id   = module.project_services.project_id
+  bucket_name  = "${var.project_id}-${var.prefix}-uploads"
+  location     = var.region
+  cors_origins = var.allowed_origins
+  iam_members  = module.iam.upload_bucket_members
+  labels       = var.labels
 }
 
 module "secrets" {
   source = "./modules/secrets"
 
-  project_id      = module.project_services.project_id
-  secret_ids      = var.secret_ids
-  accessor_member = module.iam.runtime_member
-  labels          = var.labels
+  project_id = module.project_services.project_id
+  secret_ids = var.secret_ids
+  location   = var.region
+  accessors  = module.iam.secret_accessors
+  labels     = var.labels
 }
 
 module "tasks" {
@@ -106,7 +104,7 @@ module "tasks" {
   project_id                = module.project_services.project_id
   name                      = "${var.prefix}-ai-jobs"
   location                  = var.region
-  enqueuer_member           = module.iam.runtime_member
+  iam_members               = module.iam.tasks_queue_members
   max_dispatches_per_second = var.tasks_max_dispatches_per_second
   max_concurrent_dispatches = var.tasks_max_concurrent_dispatches
   max_attempts              = var.tasks_max_attempts
@@ -122,22 +120,24 @@ module "functions" {
   runtime            = var.runtime
   source_bucket_name = "${var.project_id}-${var.prefix}-functions-source"
 
-  runtime_service_account_email  = module.iam.runtime_email
+  service_account_emails         = module.iam.function_emails
   build_service_account_id       = module.iam.build_service_account_id
   build_service_account_email    = module.iam.build_email
   tasks_invoker_email            = module.iam.tasks_invoker_email
   scheduler_invoker_email        = module.iam.scheduler_invoker_email
   eventarc_service_account_email = module.iam.eventarc_email
 
-  firestore_database    = module.firestore.database
-  upload_bucket         = module.storage.bucket_name
-  tasks_queue           = module.tasks.name
-  tasks_location        = module.tasks.location
-  secret_ids            = module.secrets.secret_ids
-  cors_origins          = var.allowed_origins
-  ai_provider           = var.ai_provider
-  environment_variables = var.environment_variables
-  labels                = var.labels
+  firestore_database     = module.firestore.database
+  upload_bucket          = module.storage.bucket_name
+  tasks_queue            = module.tasks.name
+  tasks_location         = module.tasks.location
+  secret_ids             = module.secrets.secret_ids
+  cors_origins           = var.allowed_origins
+  stripe_prices          = var.stripe_prices
+  billing_return_origins = var.billing_return_origins
+  ai_provider            = var.ai_provider
+  environment_variables  = var.environment_variables
+  labels                 = var.labels
 }
 
 module "scheduler" {

@@ -18,9 +18,9 @@ output "tasks_queue" {
   value       = module.tasks.id
 }
 
-output "runtime_service_account" {
-  description = "Email of the functions' runtime service account."
-  value       = module.iam.runtime_email
+output "function_service_accounts" {
+  description = "Email of each function's runtime service account."
+  value       = module.iam.function_emails
 }
 
 output "secret_names" {

@@ -1,12 +1,26 @@
 variable "project_id" {
-  description = "The Google Cloud (and Firebase) project ID to deploy into."
+  description = "The Google Cloud (and Firebase) project ID to deploy into. Required."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a Google Cloud project ID: 6-30 lowercase letters, digits or hyphens, starting with a letter."
+  }
+  validation {
+    condition     = !startswith(var.project_id, "demo-")
+    error_message = "project_id must not start with demo-: the code treats demo-* projects as the local emulators' (not production), see lib/aksio/config.py."
+  }
 }
 
 variable "region" {
-  description = "Region of the functions, the upload bucket, the Cloud Tasks queue and the Scheduler jobs."
+  description = "Region of every regional resource: the functions, their source bucket, the upload bucket, the Cloud Tasks queue, the Scheduler jobs, the Eventarc trigger. A European region: the users' data stays in the EU."
   type        = string
-  default     = "us-central1"
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^europe-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a European Google Cloud region, e.g. europe-west1."
+  }
 }
 
 variable "prefix" {
@@ -21,9 +35,14 @@ variable "prefix" {
 }
 
 variable "firestore_location" {
-  description = "Location of the Firestore database; fixed once created. \"nam5\" is the US multi-region that contains us-central1."
+  description = "Location of the Firestore database; fixed once created (it cannot be moved later). \"eur3\" is the European multi-region (europe-west1 and europe-west4); a single European region (e.g. europe-west1) is cheaper."
   type        = string
-  default     = "nam5"
+  default     = "eur3"
+
+  validation {
+    condition     = var.firestore_location == "eur3" || can(regex("^europe-[a-z]+[0-9]+$", var.firestore_location))
+    error_message = "firestore_location must be eur3 or a European region (europe-...)."
+  }
 }
 
 variable "create_firestore_database" {
@@ -39,15 +58,62 @@ variable "firestore_delete_protection" {
 }
 
 variable "firestore_point_in_time_recovery" {
-  description = "Enable Firestore point-in-time recovery (7 days of versions, billed)."
+  description = "Firestore point-in-time recovery: any minute of the last 7 days can be read back or restored (billed as storage)."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "firestore_backup_retention_days" {
+  description = "Days each daily Firestore backup is kept (1-98; Firestore keeps backups at most 14 weeks)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.firestore_backup_retention_days >= 1 && var.firestore_backup_retention_days <= 98 && floor(var.firestore_backup_retention_days) == var.firestore_backup_retention_days
+    error_message = "firestore_backup_retention_days must be a whole number of days from 1 to 98."
+  }
 }
 
 variable "allowed_origins" {
-  description = "Origins of the web app, e.g. [\"https://app.example.com\"]: CORS of the upload bucket (browser PUTs to signed URLs) and of the HTTP functions (CORS_ORIGINS)."
+  description = "Origins of the web app, e.g. [\"https://app.example.com\"]: CORS of the upload bucket (browser PUTs to signed URLs) and of the HTTP functions (CORS_ORIGINS). Required."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.allowed_origins) > 0
+    error_message = "allowed_origins needs at least one origin: without it no browser can call the API or upload."
+  }
+  validation {
+    condition     = alltrue([for o in var.allowed_origins : can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", o))])
+    error_message = "Each of allowed_origins is an https origin without path or trailing slash, lowercase, e.g. https://app.example.com (no wildcard)."
+  }
+}
+
+variable "billing_return_origins" {
+  description = "Origins Stripe Checkout and the Billing Portal may send the browser back to (BILLING_RETURN_ORIGINS of create-checkout-session and create-portal-session); the first is the default. Required."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.billing_return_origins) > 0
+    error_message = "billing_return_origins needs at least one origin: checkout and portal answer 500 without it."
+  }
+  validation {
+    condition     = alltrue([for o in var.billing_return_origins : can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", o))])
+    error_message = "Each of billing_return_origins is an https origin without path or trailing slash, lowercase, e.g. https://app.example.com."
+  }
+}
+
+variable "stripe_prices" {
+  description = "Stripe price id of each paid plan, by the environment variable naming it (lib/aksio/plans.py): {STRIPE_PRICE_PRO = \"price_...\"}. Passed to create-checkout-session and stripe-webhook. Required."
+  type        = map(string)
+
+  validation {
+    condition     = contains(keys(var.stripe_prices), "STRIPE_PRICE_PRO")
+    error_message = "stripe_prices must name STRIPE_PRICE_PRO (the Pro plan's price)."
+  }
+  validation {
+    condition     = alltrue([for k, v in var.stripe_prices : can(regex("^STRIPE_PRICE_[A-Z0-9_]+$", k)) && can(regex("^price_[A-Za-z0-9]+$", v))])
+    error_message = "stripe_prices maps STRIPE_PRICE_<PLAN> to a Stripe price id (price_...)."
+  }
 }
 
 variable "secret_ids" {
@@ -85,7 +151,7 @@ variable "ai_provider" {
 }
 
 variable "environment_variables" {
-  description = "Further non-secret environment variables of every function (model names, Stripe price IDs, checkout return URLs...). A manifest entry's env wins over these."
+  description = "Further non-secret environment variables of every function (model names, timeouts...). A manifest entry's env wins over these. Stripe prices and return origins have their own variables."
   type        = map(string)
   default     = {}
 }

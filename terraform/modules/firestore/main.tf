@@ -12,6 +12,15 @@ resource "google_firestore_database" "this" {
   deletion_policy                   = var.delete_protection ? "ABANDON" : "DELETE"
 }
 
+# A backup of the whole database every day, each kept backup_retention_days (restore: README.md).
+resource "google_firestore_backup_schedule" "daily" {
+  project   = var.project_id
+  database  = local.database
+  retention = "${var.backup_retention_days * 86400}s"
+
+  daily_recurrence {}
+}
+
 locals {
   database = var.create_database ? google_firestore_database.this[0].name : "(default)"
 

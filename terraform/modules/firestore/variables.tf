@@ -10,7 +10,7 @@ variable "create_database" {
 }
 
 variable "location_id" {
-  description = "Location of the database (cannot change once created), e.g. \"nam5\" or \"us-central1\"."
+  description = "Location of the database (cannot change once created), e.g. \"eur3\" or \"europe-west1\"."
   type        = string
 }
 
@@ -23,7 +23,18 @@ variable "delete_protection" {
 variable "point_in_time_recovery" {
   description = "Keep 7 days of versions for point-in-time recovery (billed)."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "backup_retention_days" {
+  description = "Days each daily backup is kept (at most 14 weeks)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.backup_retention_days >= 1 && var.backup_retention_days <= 98
+    error_message = "backup_retention_days must be from 1 to 98."
+  }
 }
 
 variable "rules" {

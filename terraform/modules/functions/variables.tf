@@ -24,6 +24,8 @@ variable "functions" {
     secrets         = optional(list(string), [])
     env             = optional(map(string), {})
     schedule        = optional(string)
+    grants          = optional(list(string), [])
+    config          = optional(list(string), [])
   }))
 
   validation {
@@ -67,9 +69,9 @@ variable "source_bucket_name" {
   type        = string
 }
 
-variable "runtime_service_account_email" {
-  description = "Runtime service account of every function."
-  type        = string
+variable "service_account_emails" {
+  description = "Runtime service account of each function (its own, holding its manifest grants)."
+  type        = map(string)
 }
 
 variable "build_service_account_id" {
@@ -138,6 +140,18 @@ variable "ai_provider" {
     condition     = contains(["openai", "offline"], var.ai_provider)
     error_message = "ai_provider must be openai or offline."
   }
+}
+
+variable "stripe_prices" {
+  description = "Stripe price id by the variable naming it (STRIPE_PRICE_PRO...): the environment of the functions whose manifest config lists stripe_prices."
+  type        = map(string)
+  default     = {}
+}
+
+variable "billing_return_origins" {
+  description = "Origins Stripe may send the browser back to (BILLING_RETURN_ORIGINS): the functions whose manifest config lists billing_return_origins."
+  type        = list(string)
+  default     = []
 }
 
 variable "environment_variables" {

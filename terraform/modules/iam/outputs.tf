@@ -1,16 +1,33 @@
-output "runtime_email" {
-  description = "Email of the functions' runtime service account, available once its grants exist."
-  value       = google_service_account.runtime.email
+output "function_emails" {
+  description = "Email of each function's runtime service account, available once its project-level and account-level grants exist."
+  value       = { for name, sa in google_service_account.function : name => sa.email }
   depends_on = [
-    google_project_iam_member.runtime,
-    google_service_account_iam_member.runtime_signs_as_itself,
-    google_service_account_iam_member.runtime_acts_as_tasks_invoker,
+    google_project_iam_member.function,
+    google_service_account_iam_member.function_signs_as_itself,
+    google_service_account_iam_member.function_acts_as_tasks_invoker,
   ]
 }
 
-output "runtime_member" {
-  description = "IAM member string of the runtime service account."
-  value       = local.runtime_member
+output "upload_bucket_members" {
+  description = "Bindings on the upload bucket, keyed function/grant/scope: {role, member}."
+  value       = { for key, b in local.bindings : key => { role = b.role, member = b.member } if b.scope == "upload_bucket" }
+}
+
+output "tasks_queue_members" {
+  description = "Bindings on the AI job queue, keyed function/grant/scope: {role, member}."
+  value       = { for key, b in local.bindings : key => { role = b.role, member = b.member } if b.scope == "tasks_queue" }
+}
+
+output "secret_accessors" {
+  description = "For each (function, secret) of the manifest, keyed function/secret: {secret, member}."
+  value = merge([
+    for name, fn in var.functions : {
+      for secret in fn.secrets : "${name}/${secret}" => {
+        secret = secret
+        member = "serviceAccount:${google_service_account.function[name].email}"
+      }
+    }
+  ]...)
 }
 
 output "build_service_account_id" {

@@ -8,7 +8,10 @@ variable "prefix" {
   type        = string
 }
 
-variable "runtime_project_roles" {
-  description = "Project-level roles of the functions' runtime service account."
-  type        = list(string)
+variable "functions" {
+  description = "The function manifest (functions/functions.json): each function's grants and secrets."
+  type = map(object({
+    grants  = optional(list(string), [])
+    secrets = optional(list(string), [])
+  }))
 }

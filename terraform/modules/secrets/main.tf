@@ -9,17 +9,22 @@ resource "google_secret_manager_secret" "this" {
   secret_id = each.value
   labels    = var.labels
 
+  # Stored in the deployment's region only (automatic replication may place copies anywhere).
   replication {
-    auto {}
+    user_managed {
+      replicas {
+        location = var.location
+      }
+    }
   }
 }
 
-# The runtime account reads these secrets and no others.
-resource "google_secret_manager_secret_iam_member" "runtime_accessor" {
-  for_each = google_secret_manager_secret.this
+# Each secret is readable by the functions whose manifest entry lists it, and by no others.
+resource "google_secret_manager_secret_iam_member" "accessor" {
+  for_each = var.accessors
 
-  project   = each.value.project
-  secret_id = each.value.secret_id
+  project   = google_secret_manager_secret.this[each.value.secret].project
+  secret_id = google_secret_manager_secret.this[each.value.secret].secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = var.accessor_member
+  member    = each.value.member
 }

@@ -3,6 +3,11 @@ variable "project_id" {
   type        = string
 }
 
+variable "location" {
+  description = "The one region the secrets' payloads are stored in."
+  type        = string
+}
+
 variable "secret_ids" {
   description = "IDs of the secrets to create; each is also the name of the environment variable it is mounted as."
   type        = list(string)
@@ -13,9 +18,18 @@ variable "secret_ids" {
   }
 }
 
-variable "accessor_member" {
-  description = "IAM member (the functions' runtime service account) granted access to every secret."
-  type        = string
+variable "accessors" {
+  description = "Who may read which secret, keyed function/secret: {secret, member} (the function's service account)."
+  type = map(object({
+    secret = string
+    member = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for a in values(var.accessors) : contains(var.secret_ids, a.secret)])
+    error_message = "An accessor names a secret that is not in secret_ids."
+  }
 }
 
 variable "labels" {

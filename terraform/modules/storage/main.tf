@@ -1,6 +1,8 @@
 # The private bucket that receives the users' course material. Browsers PUT straight into it
 # through V4 signed URLs made by create-upload; nothing is ever public (IAM only, no ACLs).
 resource "google_storage_bucket" "uploads" {
+  #checkov:skip=CKV_GCP_62:Access is logged by Cloud Audit Logs (DATA_READ/DATA_WRITE for storage.googleapis.com, below), not by legacy usage logs into another bucket.
+  #checkov:skip=CKV_GCP_78:No versioning on purpose: deleting a document or an account must erase the file (no noncurrent copy left behind), and objects are never overwritten (signed PUTs carry x-goog-if-generation-match: 0; uploaders hold objectCreator, which cannot replace an object). The extracted text lives in Firestore, which has point-in-time recovery and daily backups.
   project  = var.project_id
   name     = var.bucket_name
   location = var.location
@@ -34,9 +36,27 @@ resource "google_storage_bucket" "uploads" {
   }
 }
 
-# The functions write document objects (and delete them with the document or the account).
-resource "google_storage_bucket_iam_member" "runtime_object_admin" {
+# Each function that creates, reads or deletes uploads gets exactly that on this bucket (the
+# grants uploads_create, uploads_read and uploads_delete of functions/functions.json).
+resource "google_storage_bucket_iam_member" "this" {
+  for_each = var.iam_members
+
   bucket = google_storage_bucket.uploads.name
-  role   = "roles/storage.objectAdmin"
-  member = var.runtime_member
+  role   = each.value.role
+  member = each.value.member
+}
+
+# Who read, wrote or deleted which object, in Cloud Logging (the buckets' access log).
+resource "google_project_iam_audit_config" "storage" {
+  count = var.audit_logs ? 1 : 0
+
+  project = var.project_id
+  service = "storage.googleapis.com"
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
 }

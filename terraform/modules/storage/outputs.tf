@@ -1,7 +1,7 @@
 output "bucket_name" {
-  description = "Name of the upload bucket, available once the runtime account may write to it."
+  description = "Name of the upload bucket, available once the functions' grants on it exist."
   value       = google_storage_bucket.uploads.name
-  depends_on  = [google_storage_bucket_iam_member.runtime_object_admin]
+  depends_on  = [google_storage_bucket_iam_member.this]
 }
 
 output "bucket_url" {

@@ -19,9 +19,19 @@ variable "cors_origins" {
   default     = []
 }
 
-variable "runtime_member" {
-  description = "IAM member of the functions' runtime service account."
-  type        = string
+variable "iam_members" {
+  description = "Bindings on the bucket, keyed function/grant/scope: {role, member}."
+  type = map(object({
+    role   = string
+    member = string
+  }))
+  default = {}
+}
+
+variable "audit_logs" {
+  description = "Turn on Data Access audit logs (reads and writes of objects) for Cloud Storage in the project."
+  type        = bool
+  default     = true
 }
 
 variable "labels" {

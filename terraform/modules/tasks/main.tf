@@ -25,11 +25,13 @@ resource "google_cloud_tasks_queue" "ai_jobs" {
   }
 }
 
-# Only the functions' runtime account may add tasks, and only to this queue.
-resource "google_cloud_tasks_queue_iam_member" "runtime_enqueuer" {
+# Only the functions that start or continue AI jobs may add tasks, and only to this queue.
+resource "google_cloud_tasks_queue_iam_member" "this" {
+  for_each = var.iam_members
+
   project  = google_cloud_tasks_queue.ai_jobs.project
   location = google_cloud_tasks_queue.ai_jobs.location
   name     = google_cloud_tasks_queue.ai_jobs.name
-  role     = "roles/cloudtasks.enqueuer"
-  member   = var.enqueuer_member
+  role     = each.value.role
+  member   = each.value.member
 }

@@ -1,7 +1,7 @@
 output "name" {
-  description = "Short name of the queue, available once the runtime account may enqueue."
+  description = "Short name of the queue, available once the enqueuers may enqueue."
   value       = google_cloud_tasks_queue.ai_jobs.name
-  depends_on  = [google_cloud_tasks_queue_iam_member.runtime_enqueuer]
+  depends_on  = [google_cloud_tasks_queue_iam_member.this]
 }
 
 output "location" {

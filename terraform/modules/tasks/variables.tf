@@ -13,9 +13,13 @@ variable "location" {
   type        = string
 }
 
-variable "enqueuer_member" {
-  description = "IAM member (the functions' runtime service account) allowed to create tasks."
-  type        = string
+variable "iam_members" {
+  description = "Bindings on the queue (the enqueuers), keyed function/grant/scope: {role, member}."
+  type = map(object({
+    role   = string
+    member = string
+  }))
+  default = {}
 }
 
 variable "max_dispatches_per_second" {
