@@ -92,6 +92,9 @@ class Config:
     scheduler_service_account: str | None = None
     send_reminders_url: str | None = None
     gateway_url: str | None = None
+    # Where the functions answer in production (https://REGION-PROJECT.cloudfunctions.net):
+    # tasks other than generation steps go to FUNCTIONS_BASE_URL/<function>.
+    functions_base_url: str | None = None
     tasks_service_account: str | None = None
     # The local stack's shared task secret; never set in production (OIDC only there).
     tasks_auth_secret: str | None = field(default=None, repr=False)
@@ -197,6 +200,7 @@ def load(env: Mapping[str, str]) -> Config:
         tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
         run_generation_url=_str(env, "RUN_GENERATION_URL"),
         run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
+        functions_base_url=_str(env, "FUNCTIONS_BASE_URL"),
         scheduler_service_account=_str(env, "SCHEDULER_SERVICE_ACCOUNT"),
         send_reminders_url=_str(env, "SEND_REMINDERS_URL"),
         gateway_url=_str(env, "GATEWAY_URL"),

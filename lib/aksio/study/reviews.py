@@ -44,6 +44,19 @@ def first_reminder(user: dict[str, Any] | None, settings: prefs.StudySettings, n
     return {"nextReminderAt": slot.at} if slot is not None else {}
 
 
+def refit_marker(user: dict[str, Any] | None, stats: dict[str, Any]) -> dict[str, Any]:
+    """``fsrsRefitDue`` once the review count reaches ``fsrsNextFitAt`` (the optimizer's
+    minimum before a first fit): the daily refit job looks for it (aksio.study.tuning)."""
+    from aksio.study.optimizer import MIN_REVIEWS
+
+    user = user or {}
+    due_at = user.get("fsrsNextFitAt")
+    threshold = due_at if isinstance(due_at, int) else MIN_REVIEWS
+    if user.get("fsrsRefitDue") is True or int(stats.get("totalReviews") or 0) < threshold:
+        return {}
+    return {"fsrsRefitDue": True}
+
+
 def _stored_result(store: StudyStore, review_id: str, card_id: str) -> dict[str, Any] | None:
     data = store.review(review_id)
     if data is None:
@@ -86,7 +99,7 @@ def review_card(
         )
         tx.update_card(body.card_id, outcome.after.to_stored() | {"updatedAt": now})
         tx.create_review(body.review_id, outcome.log | {"createdAt": now})
-        extra = first_reminder(user, settings, now) | {"dueDays": outcome.due_days}
+        extra = first_reminder(user, settings, now) | {"dueDays": outcome.due_days} | refit_marker(user, outcome.stats)
         tx.write_user(user, stats=outcome.stats, next_due=outcome.next_due_at, now=now, extra=extra)
         return outcome.result
 
