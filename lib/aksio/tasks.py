@@ -152,6 +152,15 @@ def verify_function_caller(request: Request, function: str) -> str:
     )
 
 
+def verify_scheduled_caller(request: Request, function: str) -> str:
+    """Whether this request is a Cloud Scheduler job's call of ``function`` (its OIDC identity,
+    the function's URL as audience)."""
+    cfg = get_config()
+    return verify_caller(
+        request, account=cfg.scheduler_service_account, audience=lambda: function_url(function), what=function
+    )
+
+
 def _audience() -> str:
     cfg = get_config()
     return cfg.run_generation_audience or cfg.run_generation_url or target_url()

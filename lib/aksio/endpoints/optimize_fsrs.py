@@ -44,14 +44,9 @@ def optimize(ctx: Ctx) -> Any:
 @refit_api.post("/", errors=(401, 403, 503))
 def refit(ctx: Ctx) -> Any:
     """Enqueue a fit for each user marked ``fsrsRefitDue`` (at most a batch per run)."""
-    tasks.verify_function_caller(ctx.request, "refit-fsrs")
+    tasks.verify_scheduled_caller(ctx.request, "refit-fsrs")
     db = firestore_client()
     enqueued = 0
     for uid in queries.users_due_refit(db, REFIT_BATCH):
-        user = queries.read_user(db, uid)
-        enqueued += tasks_enqueue(uid, tuning.total_reviews(user))
+        enqueued += tuning.enqueue(uid, tuning.total_reviews(queries.read_user(db, uid)))
     return {"enqueued": enqueued}
-
-
-def tasks_enqueue(uid: str, reviews: int) -> int:
-    return 1 if tuning.enqueue(uid, reviews) else 0

@@ -15,7 +15,7 @@ import requests
 
 from aksio.study import optimizer
 from bench.fsrs_simulation import DEFAULT, Student
-from tests.conftest import User
+from tests.conftest import User, need_env
 from tests.e2e.study.conftest import Client
 
 pytestmark = pytest.mark.stack
@@ -123,3 +123,24 @@ def test_reviews_keep_the_due_histogram_and_undo_takes_the_card_back(
     assert histogram().get(due_key(third), 0) >= 1
     client.ok("POST", "/review-card/undo", json={"cardId": card, "reviewId": third.json()["reviewId"]})
     assert histogram() == kept
+
+
+def test_a_review_that_reaches_the_refit_threshold_gets_the_user_fitted_by_the_daily_job(
+    client: Client, user: User, firestore_db: Any
+) -> None:
+    seed_reviews(firestore_db, user.uid, 1200)  # the count is past the first fit's threshold
+    doc = firestore_db.collection("users").document(user.uid)
+    assert not doc.get().to_dict().get("fsrsRefitDue")
+    assert client.review(client.card(client.deck()), 3).status_code == 200  # the review marks the user
+    assert doc.get().to_dict()["fsrsRefitDue"] is True
+
+    env = need_env("SCHEDULER_URL")
+    body = {"job": "refit-fsrs", "at": "2026-11-28T00:00:00Z", "retries": 0}
+    run = requests.post(f"{env['SCHEDULER_URL']}/_test/run", json=body, timeout=120).json()
+    assert run["status"] == 200, run
+    assert run["json"]["enqueued"] >= 1
+    fitted = wait_for_run(client)
+    assert fitted["lastRun"]["outcome"] == "adopted"
+    stored = doc.get().to_dict()
+    assert stored["fsrsRefitDue"] is False
+    assert stored["fsrsNextFitAt"] == int(1201 * 1.25)
