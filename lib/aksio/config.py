@@ -41,6 +41,10 @@ def is_production_project(project: str) -> bool:
     return not project.startswith(DEMO_PREFIX)
 
 
+# *_URL variables that are not a function's URL (or that have a field of their own)
+OTHER_URLS = ("GATEWAY_URL", "SCHEDULER_URL", "OPENAI_BASE_URL", "SEND_REMINDERS_URL", "RUN_GENERATION_URL")
+
+
 @dataclass(frozen=True)
 class Config:
     project: str = "demo-aksio"
@@ -92,6 +96,9 @@ class Config:
     scheduler_service_account: str | None = None
     send_reminders_url: str | None = None
     gateway_url: str | None = None
+    # The URL of each function a task or job is sent to, by function name: terraform sets
+    # <NAME>_URL (e.g. OPTIMIZE_FSRS_URL) on the functions that call it and on itself.
+    function_urls: dict[str, str] = field(default_factory=dict)
     tasks_service_account: str | None = None
     # The local stack's shared task secret; never set in production (OIDC only there).
     tasks_auth_secret: str | None = field(default=None, repr=False)
@@ -197,6 +204,11 @@ def load(env: Mapping[str, str]) -> Config:
         tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
         run_generation_url=_str(env, "RUN_GENERATION_URL"),
         run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
+        function_urls={
+            k[: -len("_URL")].lower().replace("_", "-"): v.strip()
+            for k, v in env.items()
+            if k.endswith("_URL") and k[:1].isalpha() and v.strip() and k not in OTHER_URLS
+        },
         scheduler_service_account=_str(env, "SCHEDULER_SERVICE_ACCOUNT"),
         send_reminders_url=_str(env, "SEND_REMINDERS_URL"),
         gateway_url=_str(env, "GATEWAY_URL"),

@@ -35,6 +35,8 @@ class StudySettings:
     bury_new_siblings: bool = False
     bury_review_siblings: bool = False
     draft_generated_cards: bool = False
+    load_balancing: bool = True
+    easy_days: list[str] = field(default_factory=list)
 
     def view(self) -> dict[str, Any]:
         """The API's form (camelCase, no nulls), as the model dumps it."""
@@ -94,7 +96,7 @@ def _plain(name: str, value: Any) -> Any:
         return _plain_number(name, value)
     if name.endswith("_steps_minutes"):
         return _plain_steps(value)
-    if name == "quiet_days":
+    if name in ("quiet_days", "easy_days"):
         plain = isinstance(value, list) and len(set(value)) == len(value) and all(v in WEEKDAYS for v in value)
         return list(value) if plain else ...
     if name == "timezone":

@@ -39,6 +39,13 @@ QuietDays = Annotated[
     list[Weekday],
     Field(max_length=7, description="Study days without a reminder (by the study day's weekday)."),
 ]
+EasyDays = Annotated[
+    list[Weekday],
+    Field(
+        max_length=7,
+        description="Light weekdays: reviews are scheduled so that they hold about half of a normal day's load.",
+    ),
+]
 
 
 def _unique_days(value: list[str] | None) -> list[str] | None:
@@ -66,13 +73,15 @@ class Settings(ApiModel):
     bury_new_siblings: bool = False
     bury_review_siblings: bool = False
     draft_generated_cards: bool = False
+    load_balancing: bool = True
+    easy_days: EasyDays = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
         return _check_timezone(value)
 
-    @field_validator("quiet_days")
+    @field_validator("quiet_days", "easy_days")
     @classmethod
     def _quiet_days(cls, value: list[str]) -> list[str]:
         return _unique_days(value) or []
@@ -102,13 +111,15 @@ class SettingsPatch(RequestModel):
     bury_new_siblings: NotNull[bool] = None
     bury_review_siblings: NotNull[bool] = None
     draft_generated_cards: NotNull[bool] = None
+    load_balancing: NotNull[bool] = None
+    easy_days: NotNull[EasyDays] = None
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
         return None if value is None else _check_timezone(value)
 
-    @field_validator("quiet_days")
+    @field_validator("quiet_days", "easy_days")
     @classmethod
     def _quiet_days(cls, value: list[str] | None) -> list[str] | None:
         return _unique_days(value)

@@ -103,6 +103,67 @@ def enqueue_step(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, 
     return True
 
 
+def function_url(function: str) -> str:
+    """Where a task for ``function`` goes: its ``<NAME>_URL`` (production), else the gateway's."""
+    cfg = get_config()
+    url = cfg.function_urls.get(function)
+    if url:
+        return url
+    if not cfg.gateway_url:
+        name = function.upper().replace("-", "_")
+        raise RuntimeError(f"set {name}_URL (production) or GATEWAY_URL (local) to reach {function}")
+    return f"{cfg.gateway_url.rstrip('/')}/{function}"
+
+
+def enqueue_call(function: str, name: str, payload: dict[str, Any]) -> bool:
+    """A task POSTing ``payload`` to ``function``, named ``name`` (the same name is one task:
+    False when it existed), authenticated like generation steps."""
+    from google.api_core import exceptions as gexc
+
+    from aksio import deadlines
+    from aksio.clients import tasks_client
+
+    cfg = get_config()
+    request: dict[str, Any] = {
+        "http_method": "POST",
+        "url": function_url(function),
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(payload).encode(),
+    }
+    if cfg.tasks_auth_secret and not cfg.is_production:
+        request["headers"][SECRET_HEADER] = cfg.tasks_auth_secret
+    if cfg.tasks_service_account:
+        request["oidc_token"] = {"service_account_email": cfg.tasks_service_account, "audience": function_url(function)}
+    task = {"name": f"{queue_path()}/tasks/{name}", "http_request": request}
+    try:
+        tasks_client().create_task(
+            parent=queue_path(),
+            task=task,  # type: ignore[arg-type]
+            timeout=deadlines.TASKS_TIMEOUT_S,
+            retry=deadlines.tasks_retry(),
+        )
+    except gexc.AlreadyExists:
+        return False
+    return True
+
+
+def verify_function_caller(request: Request, function: str) -> str:
+    """Whether this request is a task of our queue for ``function`` (see :func:`verify_caller`)."""
+    cfg = get_config()
+    return verify_caller(
+        request, account=cfg.tasks_service_account, audience=lambda: function_url(function), what=function
+    )
+
+
+def verify_scheduled_caller(request: Request, function: str) -> str:
+    """Whether this request is a Cloud Scheduler job's call of ``function`` (its OIDC identity,
+    the function's URL as audience)."""
+    cfg = get_config()
+    return verify_caller(
+        request, account=cfg.scheduler_service_account, audience=lambda: function_url(function), what=function
+    )
+
+
 def _audience() -> str:
     cfg = get_config()
     return cfg.run_generation_audience or cfg.run_generation_url or target_url()

@@ -25,7 +25,7 @@ TASKS_LOCATION = "us-central1"
 # The scheduler's jobs, as Cloud Scheduler has them (terraform/modules/scheduler): name, period in
 # minutes, path on the gateway. Locally a job authenticates with the header and shared secret of
 # task calls (TASKS_AUTH_SECRET) instead of an OIDC token.
-SCHEDULER_JOBS = (("send-reminders", 15, "/send-reminders"),)
+SCHEDULER_JOBS = (("send-reminders", 15, "/send-reminders"), ("refit-fsrs", 1440, "/refit-fsrs"))
 SCHEDULER_SECRET_HEADER = "X-Aksio-Task-Secret"  # noqa: S105 - a header name, not a secret
 # Retries of a failed run: as terraform's (3), with shorter backoffs (1 s doubling, at most 8 s)
 # so a test's /_test/run answers in seconds; a 404 (no such function yet) is not retried.

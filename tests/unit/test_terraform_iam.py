@@ -56,6 +56,10 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     "generate-flashcards": ({FIRESTORE} | ENQUEUE, set()),
     "run-generation": ({FIRESTORE} | ENQUEUE, {"OPENAI_API_KEY"}),
     "send-reminders": ({FIRESTORE, ("roles/firebasecloudmessaging.admin", "project")}, set()),
+    # a fit is a task: the request enqueues it, the daily job enqueues the due ones
+    "scheduling": ({FIRESTORE} | ENQUEUE, set()),
+    "optimize-fsrs": ({FIRESTORE}, set()),
+    "refit-fsrs": ({FIRESTORE} | ENQUEUE, set()),
 }
 
 # Every IAM resource of the configuration: (for_each, role, member). The first group makes the
@@ -181,7 +185,7 @@ def test_only_send_reminders_may_send_pushes_and_only_signers_sign() -> None:
     auth_admins = {n for n, a in table.items() if ("roles/firebaseauth.admin", "project") in a.bindings}
     assert auth_admins == {"stripe-webhook"}
     enqueuers = {n for n, a in table.items() if a.bindings >= ENQUEUE}
-    assert enqueuers == {"generate-flashcards", "run-generation"}
+    assert enqueuers == {"generate-flashcards", "run-generation", "scheduling", "refit-fsrs"}
 
 
 def test_every_iam_resource_is_known_and_none_is_authoritative() -> None:

@@ -9,13 +9,13 @@ Part of the repository (:mod:`aksio.study.repository`): only these two modules t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio import paging
-from aksio.study.repository import cards_col, decks_col
+from aksio.study.repository import cards_col, decks_col, reviews_col
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -171,3 +171,41 @@ def due_before(db: Client, uid: str, horizon: datetime) -> list[datetime]:
     )
     dues = (fs.data_of(s).get("due") for s in query.stream())
     return [d for d in dues if isinstance(d, datetime)]
+
+
+REVIEW_LOG_FIELDS = ("cardId", "rating", "studyDay", "reviewedAt", "undoneAt")
+
+
+def review_logs(db: Client, uid: str, page: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every review log of the user (what the optimizer reads), in pages of ``page``, only the
+    fields it needs."""
+    query = reviews_col(db, uid).select(REVIEW_LOG_FIELDS).order_by("__name__").limit(page)
+    last = None
+    while True:
+        snaps = list((query.start_after(last) if last is not None else query).stream())
+        for snap in snaps:
+            yield snap.to_dict() or {}
+        if len(snaps) < page:
+            return
+        last = snaps[-1]
+
+
+def read_user(db: Client, uid: str) -> dict[str, Any]:
+    return fs.read_user(db, uid)
+
+
+def write_scheduling(db: Client, uid: str, fields: dict[str, Any]) -> None:
+    """Merge ``fields`` into the user document's ``fsrs`` map (and top-level ``fsrs*`` markers)."""
+    fs.user_doc(db, uid).set(fields, merge=True)
+
+
+def forget_parameters(db: Client, uid: str) -> None:
+    from google.cloud import firestore
+
+    fs.user_doc(db, uid).set({"fsrs": {"parameters": firestore.DELETE_FIELD}}, merge=True)
+
+
+def users_due_refit(db: Client, limit: int) -> list[str]:
+    """Users whose reviews grew enough since their last fit (``fsrsRefitDue``, set by reviews)."""
+    query = db.collection(fs.USERS).where(filter=fs.where("fsrsRefitDue", "==", True)).limit(limit)
+    return [snap.id for snap in query.select([]).stream()]

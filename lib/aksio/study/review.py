@@ -13,10 +13,11 @@ card defining it was reviewed; the reminders job then confirms with one limit-1 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import errors
+from aksio.study import load
 from aksio.study import stats as stats_mod
 from aksio.study.days import day_key, study_day
 from aksio.study.model import LEECH_TAG, RATING_NAMES, Schedule, utc
@@ -89,6 +90,14 @@ class ReviewOutcome:
     stats: dict[str, Any]
     next_due_at: datetime | None
     result: dict[str, Any]
+    due_days: dict[str, int]  # the user's histogram of due cards after the review (aksio.study.load)
+
+
+def due_day(s: Schedule, settings: Settings) -> date | None:
+    """The study day a card counts as due on in the histogram; None for new or suspended cards."""
+    if s.state == "new" or s.suspended or s.due is None:
+        return None
+    return study_day(s.due, settings.timezone, settings.day_starts_at_hour)
 
 
 def apply_review(
@@ -104,12 +113,23 @@ def apply_review(
     config: SchedulerConfig,
     user_stats: dict[str, Any] | None,
     next_due_at: datetime | None,
+    due_days: Any = None,
 ) -> ReviewOutcome:
-    """Everything one review changes. ``card`` is the stored card document."""
+    """Everything one review changes. ``card`` is the stored card document; ``due_days`` the
+    user's stored histogram of due cards (load balancing)."""
     before = Schedule.from_stored(card)
     if before.suspended:
         raise errors.Conflict("The card is suspended; unsuspend it to review it.", code="card_suspended")
-    scheduled = schedule_review(before, rating, reviewed_at, config, draw=fuzz_draw(card_id, review_id))
+    tz, hour = settings.timezone, settings.day_starts_at_hour
+    day = study_day(reviewed_at, tz, hour)
+    today = study_day(now, tz, hour)
+    hist = load.histogram(due_days, today)
+    balancer = None
+    if settings.load_balancing:
+        balancer = load.Balancer(review_day=day, due=hist, easy_days=load.easy_weekdays(settings.easy_days))
+    scheduled = schedule_review(
+        before, rating, reviewed_at, config, draw=fuzz_draw(card_id, review_id), balancer=balancer
+    )
     lapses = before.lapses + (1 if rating == 1 and before.state == "review" else 0)
     tags = before.tags
     suspended = False
@@ -131,9 +151,6 @@ def apply_review(
         tags=tags,
         last_review_id=review_id,
     )
-    tz, hour = settings.timezone, settings.day_starts_at_hour
-    day = study_day(reviewed_at, tz, hour)
-    today = study_day(now, tz, hour)
     old_stats = stats_mod.normalise(user_stats)
     new_stats = stats_mod.record_review(
         old_stats,
@@ -171,7 +188,14 @@ def apply_review(
         "result": result,
         "undoneAt": None,
     }
-    return ReviewOutcome(after=after, log=log, stats=new_stats, next_due_at=new_next_due, result=result)
+    return ReviewOutcome(
+        after=after,
+        log=log,
+        stats=new_stats,
+        next_due_at=new_next_due,
+        result=result,
+        due_days=load.moved(hist, today, due_day(before, settings), due_day(after, settings)),
+    )
 
 
 def undo_review(

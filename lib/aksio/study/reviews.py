@@ -18,10 +18,11 @@ from typing import Any
 
 from aksio import errors, prefs
 from aksio import firestore as fs
-from aksio.study import api
+from aksio.study import api, load
+from aksio.study.days import study_day
 from aksio.study.model import Schedule, parse_rating
 from aksio.study.repository import Exists, StudyStore, StudyTx, existing_card
-from aksio.study.review import apply_review, check_reviewed_at, schedule_json, undo_review
+from aksio.study.review import apply_review, check_reviewed_at, due_day, schedule_json, undo_review
 from aksio.study.scheduler import SchedulerConfig
 
 Clock = Callable[[], datetime]
@@ -41,6 +42,19 @@ def first_reminder(user: dict[str, Any] | None, settings: prefs.StudySettings, n
 
     slot = next_slot(now, prefs_of(settings))
     return {"nextReminderAt": slot.at} if slot is not None else {}
+
+
+def refit_marker(user: dict[str, Any] | None, stats: dict[str, Any]) -> dict[str, Any]:
+    """``fsrsRefitDue`` once the review count reaches ``fsrsNextFitAt`` (the optimizer's
+    minimum before a first fit): the daily refit job looks for it (aksio.study.tuning)."""
+    from aksio.study.optimizer import MIN_REVIEWS
+
+    user = user or {}
+    due_at = user.get("fsrsNextFitAt")
+    threshold = due_at if isinstance(due_at, int) else MIN_REVIEWS
+    if user.get("fsrsRefitDue") is True or int(stats.get("totalReviews") or 0) < threshold:
+        return {}
+    return {"fsrsRefitDue": True}
 
 
 def _stored_result(store: StudyStore, review_id: str, card_id: str) -> dict[str, Any] | None:
@@ -81,12 +95,12 @@ def review_card(
             config=scheduler_config(user, settings),
             user_stats=(user or {}).get("stats"),
             next_due_at=(user or {}).get("nextDueAt"),
+            due_days=(user or {}).get("dueDays"),
         )
         tx.update_card(body.card_id, outcome.after.to_stored() | {"updatedAt": now})
         tx.create_review(body.review_id, outcome.log | {"createdAt": now})
-        tx.write_user(
-            user, stats=outcome.stats, next_due=outcome.next_due_at, now=now, extra=first_reminder(user, settings, now)
-        )
+        extra = first_reminder(user, settings, now) | {"dueDays": outcome.due_days} | refit_marker(user, outcome.stats)
+        tx.write_user(user, stats=outcome.stats, next_due=outcome.next_due_at, now=now, extra=extra)
         return outcome.result
 
     try:
@@ -140,7 +154,12 @@ def undo(store: StudyStore, body: api.UndoRequest, *, clock: Clock = fs.utcnow) 
         restored = before.to_stored() | {"updatedAt": now}
         tx.update_card(body.card_id, restored)
         tx.update_review(review_id, {"undoneAt": now})
-        tx.write_user(user, stats=new_stats, next_due=next_due, now=now)
+        settings = prefs.of_user(user)
+        today = study_day(now, settings.timezone, settings.day_starts_at_hour)
+        after = Schedule.from_stored(entry.get("after") or card)
+        hist = load.histogram((user or {}).get("dueDays"), today)
+        due_days = load.moved(hist, today, due_day(after, settings), due_day(before, settings))
+        tx.write_user(user, stats=new_stats, next_due=next_due, now=now, extra={"dueDays": due_days})
         return api.UndoResult(review_id=review_id, card_id=body.card_id, card=schedule_model(restored))
 
     return store.run(run, what="undo")

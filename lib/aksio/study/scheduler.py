@@ -23,6 +23,7 @@ from aksio.study.model import Schedule, State, utc
 
 if TYPE_CHECKING:  # pragma: no cover
     from aksio.prefs import StudySettings as Settings
+    from aksio.study.load import Balancer
 
 _STATE_TO_FSRS = {"learning": 1, "review": 2, "relearning": 3}
 _FSRS_TO_STATE: dict[int, State] = {1: "learning", 2: "review", 3: "relearning"}
@@ -70,6 +71,7 @@ def _scheduler_class() -> Any:
         """py-fsrs's scheduler with the fuzz draw given instead of taken from ``random``."""
 
         draw: float = 0.5
+        balancer: Balancer | None = None
 
         def _get_fuzzed_interval(self, *, interval: timedelta) -> timedelta:
             interval_days = interval.days
@@ -85,14 +87,18 @@ def _scheduler_class() -> Any:
             min_ivl = max(2, min_ivl)
             max_ivl = min(max_ivl, self.maximum_interval)
             min_ivl = min(min_ivl, max_ivl)
+            chosen = None if self.balancer is None else self.balancer.choose(min_ivl, max_ivl, self.draw)
+            if chosen is not None:  # the day in the range with room (aksio.study.load)
+                return timedelta(days=chosen)
             fuzzed = (self.draw * (max_ivl - min_ivl + 1)) + min_ivl
             return timedelta(days=min(round(fuzzed), self.maximum_interval))
 
     return SeededScheduler
 
 
-def build(config: SchedulerConfig, draw: float = 0.5) -> Any:
-    """A ``fsrs.Scheduler`` for ``config`` whose fuzz uses ``draw``."""
+def build(config: SchedulerConfig, draw: float = 0.5, balancer: Balancer | None = None) -> Any:
+    """A ``fsrs.Scheduler`` for ``config`` whose fuzz uses ``draw`` (over ``balancer``'s
+    weights when given, uniformly otherwise)."""
     import fsrs
 
     kwargs: dict[str, Any] = {
@@ -105,6 +111,7 @@ def build(config: SchedulerConfig, draw: float = 0.5) -> Any:
     }
     scheduler = _scheduler_class()(**kwargs)
     scheduler.draw = draw
+    scheduler.balancer = balancer if config.enable_fuzzing else None
     return scheduler
 
 
@@ -135,13 +142,19 @@ class Scheduled:
 
 
 def schedule_review(
-    schedule: Schedule, rating: int, reviewed_at: datetime, config: SchedulerConfig, *, draw: float
+    schedule: Schedule,
+    rating: int,
+    reviewed_at: datetime,
+    config: SchedulerConfig,
+    *,
+    draw: float,
+    balancer: Balancer | None = None,
 ) -> Scheduled:
     """The FSRS result of rating ``schedule`` at ``reviewed_at``."""
     import fsrs
 
     at = utc(reviewed_at)
-    scheduler = build(config, draw)
+    scheduler = build(config, draw, balancer)
     card, _ = scheduler.review_card(to_fsrs(schedule, at), fsrs.Rating(rating), review_datetime=at)
     return Scheduled(
         state=_FSRS_TO_STATE[int(card.state)],
