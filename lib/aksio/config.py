@@ -84,6 +84,9 @@ class Config:
     # Emulators our own code talks to (the client libraries read the others themselves).
     storage_emulator_host: str | None = None
     tasks_emulator_host: str | None = None
+    # The local stack's upload signer (a service-account key file; emulator only, see
+    # aksio.documents.signing): the storage front checks signed URLs with its public key.
+    storage_signer_key_file: str | None = None
 
     # Generation tasks (see aksio.tasks).
     run_generation_url: str | None = None
@@ -195,6 +198,7 @@ def load(env: Mapping[str, str]) -> Config:
         billing_grace_days=_num(env, "BILLING_GRACE_DAYS", 7.0, float, 0.0),
         storage_emulator_host=_str(env, "STORAGE_EMULATOR_HOST"),
         tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
+        storage_signer_key_file=None if production else _str(env, "STORAGE_SIGNER_KEY_FILE"),
         run_generation_url=_str(env, "RUN_GENERATION_URL"),
         run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
         scheduler_service_account=_str(env, "SCHEDULER_SERVICE_ACCOUNT"),

@@ -150,6 +150,12 @@ def cmd_serve_tasks(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def cmd_serve_storage(args: argparse.Namespace) -> int:
+    from .storage_server import serve
+
+    return serve(args)
+
+
 def cmd_serve_stripe(args: argparse.Namespace) -> int:
     from .stripe_server import serve
 
@@ -186,6 +192,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     tasks.add_argument("--target-port", type=int, default=DEFAULT_PORTS["gateway"])
     tasks.add_argument("--dispatch-timeout", type=float, default=600.0, help="seconds one dispatch may take")
     tasks.set_defaults(func=cmd_serve_tasks)
+
+    storage = sub.add_parser("serve-storage", help="(internal) the storage emulator behind local/storage_front.py")
+    storage.add_argument("--host", default=HOST)
+    storage.add_argument("--port", type=int, default=DEFAULT_PORTS["storage"], help="the front's port")
+    storage.add_argument("--bucket", default="aksio-uploads", help="the bucket created at start")
+    storage.add_argument("--in-memory", action="store_true", help="keep objects in memory (else STORAGE_BASE)")
+    storage.add_argument("--signer", action="append", default=[], help="EMAIL=PEM whose key checks signed URLs")
+    storage.set_defaults(func=cmd_serve_storage)
 
     stripe = sub.add_parser("serve-stripe", help="(internal) localstripe behind local/stripe_front.py")
     stripe.add_argument("--host", default=HOST)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import keys
 from .probes import http_ready, log_contains, tcp_ready
 from .settings import (
     BUCKET,
@@ -120,8 +121,9 @@ class _Builder:
 
     def storage(self) -> Component:
         s, port = self.settings, self._port("storage")
-        argv = [s.python, "-m", "gcp_storage_emulator", "start", "--host", HOST, "--port", str(port)]
-        argv += ["--default-bucket", BUCKET]
+        key_file, public = keys.upload_signer_paths(s.local_dir / "keys")
+        argv = [s.python, str(PACKAGE), "serve-storage", "--host", HOST, "--port", str(port), "--bucket", BUCKET]
+        argv += ["--signer", f"{keys.UPLOAD_SIGNER}={public}"]
         env = dict(self.base_env)
         if self.persistent:
             env["STORAGE_BASE"] = str(s.data / "storage")  # objects go to <STORAGE_BASE>/.cloudstorage
@@ -130,14 +132,19 @@ class _Builder:
         return Component(
             "storage",
             argv,
-            http_ready(f"{s.url('storage')}/storage/v1/b/{BUCKET}", need_ok=True),
+            log_contains(self._log("storage"), "storage listening on"),
             self._log("storage"),
-            url=s.url("storage"),
-            client_env={"STORAGE_EMULATOR_HOST": s.url("storage"), "UPLOAD_BUCKET": BUCKET},
+            url=f"{s.url('storage')} (V4 signed URLs checked; bucket {BUCKET})",
+            client_env={
+                "STORAGE_EMULATOR_HOST": s.url("storage"),
+                "UPLOAD_BUCKET": BUCKET,
+                "STORAGE_SIGNER_KEY_FILE": str(key_file),
+            },
             env=env,
             cwd=s.local_dir,
             port=port,
             timeout=s.start_timeout,
+            prepare=lambda: keys.upload_signer(s.local_dir / "keys"),
         )
 
     def tasks(self) -> Component:

@@ -107,6 +107,7 @@ DEFAULTS: dict[str, Any] = {
     "billing_grace_days": 7.0,
     "storage_emulator_host": None,
     "tasks_emulator_host": None,
+    "storage_signer_key_file": None,
     "run_generation_url": None,
     "run_generation_audience": None,
     "gateway_url": None,
