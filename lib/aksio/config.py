@@ -29,6 +29,7 @@ AI_PROVIDERS = ("openai", "offline")
 EMBEDDINGS_MODES = ("auto", "on", "off")
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 PRICE_PREFIX = "STRIPE_PRICE_"
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 LOCAL_CORS = "http://localhost:5173,http://127.0.0.1:5173"
 N = TypeVar("N", int, float)
 
@@ -96,6 +97,9 @@ class Config:
     send_reminders_url: str | None = None
     gateway_url: str | None = None
     tasks_service_account: str | None = None
+    # Where the OIDC certificates of task tokens come from: Google's (production); locally the
+    # stack's Tasks emulator serves its own. Production refuses any other URL.
+    tasks_oidc_certs_url: str = GOOGLE_CERTS_URL
     # The local stack's shared task secret; never set in production (OIDC only there).
     tasks_auth_secret: str | None = field(default=None, repr=False)
 
@@ -168,6 +172,11 @@ def load(env: Mapping[str, str]) -> Config:
             f"emulator variables are set: {', '.join(emulators)}; unset them"
         )
     origins = tuple(o.rstrip("/").lower() for o in _csv(env.get("BILLING_RETURN_ORIGINS")))
+    certs_url = _str(env, "TASKS_OIDC_CERTS_URL") or GOOGLE_CERTS_URL
+    if production and certs_url != GOOGLE_CERTS_URL:
+        raise ConfigError(
+            f"refusing to start: TASKS_OIDC_CERTS_URL must be Google's ({GOOGLE_CERTS_URL}) in production"
+        )
     return Config(
         project=project,
         region=_str(env, "FUNCTION_REGION") or _str(env, "REGION") or "us-central1",
@@ -205,6 +214,7 @@ def load(env: Mapping[str, str]) -> Config:
         send_reminders_url=_str(env, "SEND_REMINDERS_URL"),
         gateway_url=_str(env, "GATEWAY_URL"),
         tasks_service_account=_str(env, "TASKS_SERVICE_ACCOUNT"),
+        tasks_oidc_certs_url=certs_url,
         tasks_auth_secret=None if production else _str(env, "TASKS_AUTH_SECRET"),
     )
 

@@ -30,12 +30,14 @@ from .settings import (
     SCHEDULER_SECRET_HEADER,
     TASKS_LOCATION,
     TASKS_QUEUE,
+    TASKS_SERVICE_ACCOUNT,
     Settings,
     free_port,
 )
 from .supervise import Component
 
 INSTALL_HINT = "run `bash local/install.sh` (or `make install`)"
+CERTS_PATH = "/oauth2/v1/certs"  # as Google's (tasks_emulator.oidc)
 
 
 def _prepare_auth(port: int, workdir: Path) -> None:
@@ -149,26 +151,32 @@ class _Builder:
 
     def tasks(self) -> Component:
         s, port = self.settings, self._port("tasks")
+        certs_port = self._port("tasks_certs")
         queue = f"projects/{PROJECT}/locations/{TASKS_LOCATION}/queues/{TASKS_QUEUE}"
-        argv = [str(s.tasks_python), "-W", "ignore::FutureWarning", str(PACKAGE), "serve-tasks"]
-        argv += ["--host", HOST, "--port", str(port), "--queue", queue, "--max-retries", str(s.tasks_max_retries)]
-        argv += ["--target-port", str(self._port("gateway"))]
+        argv = [s.python, "-m", "tasks_emulator", "--host", HOST, "--port", str(port)]
+        argv += ["--certs-port", str(certs_port), "--queue", f"{queue},{s.tasks_retry}"]
+        pythonpath = os.pathsep.join(p for p in (str(LOCAL), self.base_env.get("PYTHONPATH", "")) if p)
         return Component(
             "tasks",
             argv,
             log_contains(self._log("tasks"), "tasks emulator listening"),
             self._log("tasks"),
-            url=f"{HOST}:{port} (gRPC; queue {TASKS_QUEUE})",
+            url=f"{HOST}:{port} (gRPC; queue {TASKS_QUEUE}; OIDC certs {s.url('tasks_certs')}{CERTS_PATH})",
             client_env={
                 "CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{port}",
                 "TASKS_QUEUE": TASKS_QUEUE,
                 "TASKS_LOCATION": TASKS_LOCATION,
+                "TASKS_SERVICE_ACCOUNT": TASKS_SERVICE_ACCOUNT,
+                "TASKS_OIDC_CERTS_URL": f"{s.url('tasks_certs')}{CERTS_PATH}",
             },
-            env=self.base_env,
+            env={**self.base_env, "PYTHONPATH": pythonpath},
             cwd=s.local_dir,
             port=port,
             timeout=s.start_timeout,
-            requires=((s.tasks_python, f"the Cloud Tasks emulator's virtualenv is missing: {INSTALL_HINT}"),),
+            requires=(
+                (Path(s.python), f"the project's Python is missing: {INSTALL_HINT}"),
+                (LOCAL / "tasks_emulator" / "__main__.py", "the Cloud Tasks emulator package is absent"),
+            ),
         )
 
     def stripe(self) -> Component:

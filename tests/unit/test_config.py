@@ -73,6 +73,8 @@ SETTINGS: list[tuple[str, str, str, Any]] = [
     ("GATEWAY_URL", "http://127.0.0.1:8000", "gateway_url", "http://127.0.0.1:8000"),
     ("TASKS_SERVICE_ACCOUNT", "t@x.test", "tasks_service_account", "t@x.test"),
     ("TASKS_AUTH_SECRET", "s3cret", "tasks_auth_secret", "s3cret"),
+    ("TASKS_OIDC_CERTS_URL", "http://127.0.0.1:8124/c", "tasks_oidc_certs_url", "http://127.0.0.1:8124/c"),
+    ("STORAGE_SIGNER_KEY_FILE", "/k.json", "storage_signer_key_file", "/k.json"),
 ]
 
 DEFAULTS: dict[str, Any] = {
@@ -112,6 +114,7 @@ DEFAULTS: dict[str, Any] = {
     "run_generation_audience": None,
     "gateway_url": None,
     "tasks_service_account": None,
+    "tasks_oidc_certs_url": "https://www.googleapis.com/oauth2/v1/certs",
     "tasks_auth_secret": None,
 }
 
@@ -203,6 +206,11 @@ def test_the_error_names_every_emulator_variable_set() -> None:
 
 def test_production_ignores_the_local_task_secret() -> None:
     assert load({"GOOGLE_CLOUD_PROJECT": PROD, "TASKS_AUTH_SECRET": "s3cret"}).tasks_auth_secret is None
+    assert load({"GOOGLE_CLOUD_PROJECT": PROD, "STORAGE_SIGNER_KEY_FILE": "/k.json"}).storage_signer_key_file is None
+    with pytest.raises(ConfigError, match="TASKS_OIDC_CERTS_URL"):
+        load({"GOOGLE_CLOUD_PROJECT": PROD, "TASKS_OIDC_CERTS_URL": "http://127.0.0.1:8124/oauth2/v1/certs"})
+    google = "https://www.googleapis.com/oauth2/v1/certs"
+    assert load({"GOOGLE_CLOUD_PROJECT": PROD, "TASKS_OIDC_CERTS_URL": google}).tasks_oidc_certs_url == google
     assert "s3cret" not in repr(load({"TASKS_AUTH_SECRET": "s3cret"}))
 
 
