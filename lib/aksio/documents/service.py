@@ -52,6 +52,9 @@ def limits(db: Client, uid: str, tx: Any = None) -> plans.Limits:
 
 
 def create_upload(db: Client, bucket: Any, uid: str, body: api.NewUpload) -> api.UploadCreated:
+    from aksio.documents import cleanup
+
+    cleanup.sweep_abandoned(db, bucket, uid)
     cap = limits(db, uid).max_upload_bytes
     if body.size_bytes > cap:
         raise errors.TooLarge(
