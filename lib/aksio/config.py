@@ -98,7 +98,7 @@ class Config:
     gateway_url: str | None = None
     tasks_service_account: str | None = None
     # Where the OIDC certificates of task tokens come from: Google's (production); locally the
-    # stack's Tasks emulator serves its own. Production refuses any other URL.
+    # stack's Tasks emulator serves its own. Production ignores the variable.
     tasks_oidc_certs_url: str = GOOGLE_CERTS_URL
     # The local stack's shared task secret; never set in production (OIDC only there).
     tasks_auth_secret: str | None = field(default=None, repr=False)
@@ -172,11 +172,8 @@ def load(env: Mapping[str, str]) -> Config:
             f"emulator variables are set: {', '.join(emulators)}; unset them"
         )
     origins = tuple(o.rstrip("/").lower() for o in _csv(env.get("BILLING_RETURN_ORIGINS")))
-    certs_url = _str(env, "TASKS_OIDC_CERTS_URL") or GOOGLE_CERTS_URL
-    if production and certs_url != GOOGLE_CERTS_URL:
-        raise ConfigError(
-            f"refusing to start: TASKS_OIDC_CERTS_URL must be Google's ({GOOGLE_CERTS_URL}) in production"
-        )
+    # Production checks task tokens against Google's certificates only, whatever is set.
+    certs_url = GOOGLE_CERTS_URL if production else (_str(env, "TASKS_OIDC_CERTS_URL") or GOOGLE_CERTS_URL)
     return Config(
         project=project,
         region=_str(env, "FUNCTION_REGION") or _str(env, "REGION") or "us-central1",

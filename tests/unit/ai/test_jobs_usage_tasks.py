@@ -155,7 +155,6 @@ def test_task_names_are_deterministic_and_tasks_carry_an_oidc_token_request(env:
 
 
 def test_production_tasks_carry_an_oidc_token(env: pytest.MonkeyPatch) -> None:
-    env.delenv("TASKS_OIDC_CERTS_URL")
     env.setenv("GOOGLE_CLOUD_PROJECT", "aksio-prod")  # not demo-*: production
     env.setenv("RUN_GENERATION_URL", "https://run-generation-123.us-central1.run.app")
     env.setenv("TASKS_SERVICE_ACCOUNT", "tasks@demo.iam.gserviceaccount.com")
@@ -289,7 +288,6 @@ def test_the_token_cloud_run_forwards_after_its_iam_check(env: pytest.MonkeyPatc
     with pytest.raises(errors.Unauthenticated):  # outside production a stripped token proves nothing
         tasks.verify_task_caller(_request({"Authorization": _stripped(good)}))
     env.setenv("GOOGLE_CLOUD_PROJECT", "aksio-prod")  # not demo-*: production
-    env.delenv("TASKS_OIDC_CERTS_URL")
     reset_clients()
     assert tasks.verify_task_caller(_request({"Authorization": _stripped(good)})) == "oidc"
     for bad in ({"aud": "https://elsewhere"}, {"exp": time.time() - 3600}, {"iss": "https://evil.example"}):
