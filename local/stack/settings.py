@@ -28,8 +28,8 @@ TASKS_LOCATION = "us-central1"
 TASKS_SERVICE_ACCOUNT = f"tasks-invoker@{PROJECT}.iam.gserviceaccount.com"
 TASKS_RETRY = "min_backoff=0.1,max_backoff=2,max_doublings=4"
 # The scheduler's jobs, as Cloud Scheduler has them (terraform/modules/scheduler): name, period in
-# minutes, path on the gateway. Locally a job authenticates with the header and shared secret of
-# task calls (TASKS_AUTH_SECRET) instead of an OIDC token.
+# minutes, path on the gateway. Locally a job authenticates with a shared secret
+# (TASKS_AUTH_SECRET) instead of an OIDC token (task calls carry real ones, see tasks_emulator).
 SCHEDULER_JOBS = (("send-reminders", 15, "/send-reminders"),)
 SCHEDULER_SECRET_HEADER = "X-Aksio-Task-Secret"  # noqa: S105 - a header name, not a secret
 # Retries of a failed run: as terraform's (3), with shorter backoffs (1 s doubling, at most 8 s)

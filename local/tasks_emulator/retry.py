@@ -38,13 +38,10 @@ class Retry:
     def gives_up(self, attempts: int, since_first: float) -> bool:
         """Whether a task that failed its ``attempts``-th attempt is not tried again."""
         attempts_done = self.max_attempts != -1 and attempts >= self.max_attempts
-        if self.max_retry_duration > 0:
-            return (
-                attempts_done and since_first >= self.max_retry_duration
-                if self.max_attempts != -1
-                else (since_first >= self.max_retry_duration)
-            )
-        return attempts_done
+        if self.max_retry_duration <= 0:
+            return attempts_done
+        duration_done = since_first >= self.max_retry_duration
+        return duration_done and (attempts_done or self.max_attempts == -1)
 
     @classmethod
     def parse(cls, spec: str) -> Retry:

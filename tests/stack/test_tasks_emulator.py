@@ -174,3 +174,18 @@ def test_get_delete_and_a_scheduled_task(tasks_emulator: TasksEmulator, receiver
         tasks_emulator.client.create_task(parent=QUEUE, task=http_task("ftp://x", b"", {}, name="bad"))
     with pytest.raises(gexc.NotFound):
         tasks_emulator.client.create_task(parent=QUEUE + "-nope", task=http_task(f"{receiver.url}/x", b"", {}))
+
+
+def test_the_backoff_schedule_is_the_one_cloud_tasks_documents() -> None:
+    from tasks_emulator.retry import Retry
+
+    # The reference's example: min 10 s, max 300 s, 3 doublings.
+    documented = Retry(min_backoff=10, max_backoff=300, max_doublings=3)
+    assert [documented.backoff(n) for n in range(8)] == [10, 20, 40, 80, 160, 240, 300, 300]
+    assert Retry.parse(RETRY) == Retry(max_attempts=6, min_backoff=0.3, max_backoff=2, max_doublings=2)
+    limited = Retry(max_attempts=3)
+    assert [limited.gives_up(n, 0) for n in (1, 2, 3)] == [False, False, True]
+    both = Retry(max_attempts=3, max_retry_duration=60)  # stops once both are reached
+    assert (both.gives_up(3, 30), both.gives_up(3, 61), both.gives_up(2, 61)) == (False, True, False)
+    assert Retry(max_attempts=-1, max_retry_duration=60).gives_up(50, 61)
+    assert not Retry(max_attempts=-1).gives_up(10_000, 1e9)
