@@ -24,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -c "import pathlib, site; pathlib.Path(site.getsitepackages()[0], 'aksio-dev.pth').write_text('$(CURDIR)/lib\n')"
 	@touch $@
 
-install: $(STAMP) ## install Python deps into .venv, node deps and the tasks emulator (idempotent)
+install: $(STAMP) ## install Python deps into .venv and node deps (idempotent)
 	@bash local/install.sh
 
 run: install ## start the whole local stack and the gateway on http://127.0.0.1:8000 (Ctrl-C stops it)

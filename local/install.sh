@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs besides .venv (which `make install` makes first):
-#   - local/node_modules: firebase-tools for the Auth emulator, exactly as package-lock.json says;
-#   - .local/venvs/tasks: the Cloud Tasks emulator in its own virtualenv (it pins protobuf<5).
-# Idempotent: each part is redone only when it is missing or its lock/requirements changed
-# (a stamp holding their checksum records what was installed). Reaches only the npm registry
-# and PyPI. Environment: PYTHON (default python3.11, else python3) makes the tasks virtualenv.
+#   - local/node_modules: firebase-tools for the Auth emulator, exactly as package-lock.json says.
+# Every other peer runs with .venv's Python (the Cloud Tasks emulator is local/tasks_emulator).
+# Idempotent: redone only when it is missing or its lock changed (a stamp holding their
+# checksum records what was installed). Reaches only the npm registry.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/local"
-TASKS_VENV="$ROOT/.local/venvs/tasks"
-TASKS_REQUIREMENTS="$LOCAL/requirements-tasks.txt"
 
 say() { printf 'install.sh: %s\n' "$*"; }
 checksum() { cat "$@" | sha256sum | cut -d' ' -f1; }
@@ -28,23 +25,4 @@ else
   # from outside the npm registry, then compile for minutes.
   (cd "$LOCAL" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   printf '%s\n' "$node_sum" >"$node_stamp"
-fi
-
-# -- python: the Cloud Tasks emulator's own virtualenv -------------------------------------------
-tasks_stamp="$TASKS_VENV/.aksio-installed"
-tasks_sum="$(checksum "$TASKS_REQUIREMENTS")"
-if [[ -x "$TASKS_VENV/bin/python" && -f "$tasks_stamp" && "$(cat "$tasks_stamp")" == "$tasks_sum" ]]; then
-  say ".local/venvs/tasks is up to date"
-else
-  python="${PYTHON:-}"
-  if [[ -z "$python" ]]; then
-    if command -v python3.11 >/dev/null; then python=python3.11; else python=python3; fi
-  fi
-  say "installing gcloud-tasks-emulator into .local/venvs/tasks"
-  rm -rf "$TASKS_VENV"
-  "$python" -m venv "$TASKS_VENV"
-  "$TASKS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    -r "$TASKS_REQUIREMENTS"
-  "$TASKS_VENV/bin/python" -W ignore::FutureWarning -c "import gcloud_tasks_emulator.server, google.cloud.tasks_v2"
-  printf '%s\n' "$tasks_sum" >"$tasks_stamp"
 fi

@@ -136,3 +136,21 @@ def aborts() -> Iterator[Aborts]:
     yield faults
     for prefix in faults.prefixes:
         faults.off(prefix)
+
+
+def task_token(audience: str, email: str | None = None) -> str:
+    """An OIDC token as Cloud Tasks sends, minted by the stack's Tasks emulator (its local-only
+    ``/_test/token``, beside the certificates run-generation checks tokens with), for the
+    queue's account (or ``email``) and ``audience``."""
+    env = need_env("TASKS_OIDC_CERTS_URL", "TASKS_SERVICE_ACCOUNT")
+    base = env["TASKS_OIDC_CERTS_URL"].split("/oauth2/")[0]
+    asked = {"email": email or env["TASKS_SERVICE_ACCOUNT"], "audience": audience}
+    response = requests.post(f"{base}/_test/token", json=asked, timeout=10)
+    response.raise_for_status()
+    return str(response.json()["token"])
+
+
+def task_headers(gateway: str | None = None) -> dict[str, str]:
+    """The headers of a task call to ``<gateway>/run-generation`` (default ``$GATEWAY_URL``)."""
+    audience = f"{(gateway or need_env('GATEWAY_URL')['GATEWAY_URL']).rstrip('/')}/run-generation"
+    return {"Authorization": f"Bearer {task_token(audience)}", "Content-Type": "application/json"}

@@ -1,7 +1,7 @@
 """run-generation: one step of a generation job, called by Cloud Tasks only.
 
-POST /run-generation {uid, jobId, step} with the queue's OIDC token (production) or the
-local stack's shared secret (X-Aksio-Task-Secret).
+POST /run-generation {uid, jobId, step} with the queue's OIDC token (locally too: the
+stack's Tasks emulator mints it).
 """
 
 import functions_framework

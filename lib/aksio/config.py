@@ -29,6 +29,7 @@ AI_PROVIDERS = ("openai", "offline")
 EMBEDDINGS_MODES = ("auto", "on", "off")
 RESPONSE_FORMATS = ("json_schema", "json_object", "none")
 PRICE_PREFIX = "STRIPE_PRICE_"
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 LOCAL_CORS = "http://localhost:5173,http://127.0.0.1:5173"
 N = TypeVar("N", int, float)
 
@@ -42,7 +43,14 @@ def is_production_project(project: str) -> bool:
 
 
 # *_URL variables that are not a function's URL (or that have a field of their own)
-OTHER_URLS = ("GATEWAY_URL", "SCHEDULER_URL", "OPENAI_BASE_URL", "SEND_REMINDERS_URL", "RUN_GENERATION_URL")
+OTHER_URLS = (
+    "GATEWAY_URL",
+    "SCHEDULER_URL",
+    "OPENAI_BASE_URL",
+    "SEND_REMINDERS_URL",
+    "RUN_GENERATION_URL",
+    "TASKS_OIDC_CERTS_URL",
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,9 @@ class Config:
     # Emulators our own code talks to (the client libraries read the others themselves).
     storage_emulator_host: str | None = None
     tasks_emulator_host: str | None = None
+    # The local stack's upload signer (a service-account key file; emulator only, see
+    # aksio.documents.signing): the storage front checks signed URLs with its public key.
+    storage_signer_key_file: str | None = None
 
     # Generation tasks (see aksio.tasks).
     run_generation_url: str | None = None
@@ -100,6 +111,9 @@ class Config:
     # <NAME>_URL (e.g. OPTIMIZE_FSRS_URL) on the functions that call it and on itself.
     function_urls: dict[str, str] = field(default_factory=dict)
     tasks_service_account: str | None = None
+    # Where the OIDC certificates of task tokens come from: Google's (production); locally the
+    # stack's Tasks emulator serves its own. Production ignores the variable.
+    tasks_oidc_certs_url: str = GOOGLE_CERTS_URL
     # The local stack's shared task secret; never set in production (OIDC only there).
     tasks_auth_secret: str | None = field(default=None, repr=False)
 
@@ -172,6 +186,8 @@ def load(env: Mapping[str, str]) -> Config:
             f"emulator variables are set: {', '.join(emulators)}; unset them"
         )
     origins = tuple(o.rstrip("/").lower() for o in _csv(env.get("BILLING_RETURN_ORIGINS")))
+    # Production checks task tokens against Google's certificates only, whatever is set.
+    certs_url = GOOGLE_CERTS_URL if production else (_str(env, "TASKS_OIDC_CERTS_URL") or GOOGLE_CERTS_URL)
     return Config(
         project=project,
         region=_str(env, "FUNCTION_REGION") or _str(env, "REGION") or "us-central1",
@@ -202,6 +218,7 @@ def load(env: Mapping[str, str]) -> Config:
         billing_grace_days=_num(env, "BILLING_GRACE_DAYS", 7.0, float, 0.0),
         storage_emulator_host=_str(env, "STORAGE_EMULATOR_HOST"),
         tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
+        storage_signer_key_file=None if production else _str(env, "STORAGE_SIGNER_KEY_FILE"),
         run_generation_url=_str(env, "RUN_GENERATION_URL"),
         run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
         function_urls={
@@ -213,6 +230,7 @@ def load(env: Mapping[str, str]) -> Config:
         send_reminders_url=_str(env, "SEND_REMINDERS_URL"),
         gateway_url=_str(env, "GATEWAY_URL"),
         tasks_service_account=_str(env, "TASKS_SERVICE_ACCOUNT"),
+        tasks_oidc_certs_url=certs_url,
         tasks_auth_secret=None if production else _str(env, "TASKS_AUTH_SECRET"),
     )
 

@@ -1,17 +1,17 @@
 """Cloud Tasks: enqueue a step of a generation job, and check who calls ``run-generation``.
 
-Where a task goes and how it authenticates:
-
-- locally (the stack): ``$GATEWAY_URL/run-generation`` with the header
-  ``X-Aksio-Task-Secret: $TASKS_AUTH_SECRET`` (the Tasks emulator sends no OIDC token);
-- in production: ``$RUN_GENERATION_URL`` with an OIDC token Cloud Tasks mints for
-  ``$TASKS_SERVICE_ACCOUNT`` with that URL as audience (terraform sets both); the
-  service is deployed without public access, so IAM checks the token before the request
-  arrives, and :func:`verify_task_caller` checks audience and email once more.
+Where a task goes and how it authenticates, one path everywhere: ``$RUN_GENERATION_URL``
+(production; locally ``$GATEWAY_URL/run-generation``) with an OIDC token Cloud Tasks mints
+for ``$TASKS_SERVICE_ACCOUNT`` with that URL (or ``$RUN_GENERATION_AUDIENCE``) as audience.
+:func:`verify_task_caller` checks it: signature against Google's certificates
+(``$TASKS_OIDC_CERTS_URL``; locally the stack's Tasks emulator mints the tokens and serves
+its certificates), issuer, audience, expiry, and that the email is the queue's account,
+verified. In production the service is also deployed without public access, so IAM checks
+the token first (and Cloud Run then hands it over with its signature removed: only its
+claims are checked then, production only).
 
 Task names are deterministic per job step, so enqueuing the same step twice creates one
-task (``AlreadyExists`` is success). The local emulator accepts a name twice, which is
-exactly the duplicate delivery the handler must tolerate anyway.
+task (``AlreadyExists`` is success, as the local emulator answers too).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +65,6 @@ def build_task(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, at
         "headers": {"Content-Type": "application/json"},
         "body": body,
     }
-    secret = get_config().tasks_auth_secret
-    if secret and not get_config().is_production:
-        request["headers"][SECRET_HEADER] = secret
     account = get_config().tasks_service_account
     if account:
         request["oidc_token"] = {"service_account_email": account, "audience": _audience()}
@@ -130,8 +129,6 @@ def enqueue_call(function: str, name: str, payload: dict[str, Any]) -> bool:
         "headers": {"Content-Type": "application/json"},
         "body": json.dumps(payload).encode(),
     }
-    if cfg.tasks_auth_secret and not cfg.is_production:
-        request["headers"][SECRET_HEADER] = cfg.tasks_auth_secret
     if cfg.tasks_service_account:
         request["oidc_token"] = {"service_account_email": cfg.tasks_service_account, "audience": function_url(function)}
     task = {"name": f"{queue_path()}/tasks/{name}", "http_request": request}
@@ -148,9 +145,9 @@ def enqueue_call(function: str, name: str, payload: dict[str, Any]) -> bool:
 
 
 def verify_function_caller(request: Request, function: str) -> str:
-    """Whether this request is a task of our queue for ``function`` (see :func:`verify_caller`)."""
+    """Whether this request is a task of our queue for ``function``: its OIDC token only."""
     cfg = get_config()
-    return verify_caller(
+    return verify_oidc_caller(
         request, account=cfg.tasks_service_account, audience=lambda: function_url(function), what=function
     )
 
@@ -170,11 +167,11 @@ def _audience() -> str:
 
 
 def verify_task_caller(request: Request) -> str:
-    """Whether this request comes from our queue; returns how it was authenticated
-    (``secret`` or ``oidc``), else raises 401/403. Never open: with neither a shared
-    secret (local) nor a service account (production) configured, every call is refused."""
+    """Whether this request comes from our queue (an OIDC token of the queue's account for
+    our audience); returns ``oidc``, else raises 401. Never open: with no service account
+    configured, every call is refused."""
     cfg = get_config()
-    return verify_caller(request, account=cfg.tasks_service_account, audience=_audience, what="generation steps")
+    return verify_oidc_caller(request, account=cfg.tasks_service_account, audience=_audience, what="generation steps")
 
 
 def verify_scheduler_caller(request: Request) -> str:
@@ -190,8 +187,9 @@ def verify_scheduler_caller(request: Request) -> str:
 
 
 def verify_caller(request: Request, *, account: str | None, audience: Any, what: str) -> str:
-    """A caller authenticated by the local shared secret or by an OIDC token of ``account``
-    for ``audience()``; 401/403 otherwise."""
+    """A caller authenticated by the local shared secret (scheduled jobs only: the local
+    scheduler has no OIDC identity yet) or by an OIDC token of ``account`` for
+    ``audience()``; 401 otherwise."""
     cfg = get_config()
     secret = cfg.tasks_auth_secret
     sent = request.headers.get(SECRET_HEADER)
@@ -199,11 +197,16 @@ def verify_caller(request: Request, *, account: str | None, audience: Any, what:
         if hmac.compare_digest(sent.encode(), secret.encode()):
             return "secret"
         raise errors.Unauthenticated("Bad task secret.", code="bad_task_secret")
+    return verify_oidc_caller(request, account=account, audience=audience, what=what)
+
+
+def verify_oidc_caller(request: Request, *, account: str | None, audience: Any, what: str) -> str:
+    """A caller with an OIDC token of ``account`` for ``audience()``; 401 otherwise."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and account:
         claims = _verify_oidc(header[7:].strip(), audience())
-        if claims.get("email") != account or not claims.get("email_verified", False):
-            raise errors.PermissionDenied(f"This caller may not run {what}.", code="task_caller_denied")
+        if claims.get("email") != account or claims.get("email_verified") is not True:
+            raise errors.Unauthenticated(f"This caller may not run {what}.", code="task_caller_denied")
         return "oidc"
     raise errors.Unauthenticated(f"Only our own services may run {what}.", code="task_auth_required")
 
@@ -243,15 +246,66 @@ def _stripped_claims(payload: str, audience: str) -> dict[str, Any]:
     return claims
 
 
+class _Certs:
+    """Google's OIDC certificates (``{kid: PEM}``) from the configured URL, kept for their
+    ``Cache-Control: max-age`` (at most an hour), fetched again at most every 10 s when a
+    token names a key they lack (a rotation)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.url: str | None = None
+        self.certs: dict[str, str] = {}
+        self.expires = 0.0
+        self.fetched = 0.0
+
+    def get(self, url: str, kid: str | None) -> dict[str, str]:
+        now = time.monotonic()
+        with self.lock:
+            stale = url != self.url or now >= self.expires or (kid not in self.certs and now - self.fetched > 10)
+            if stale:
+                self._fetch(url, now)
+            return dict(self.certs)
+
+    def _fetch(self, url: str, now: float) -> None:
+        import re
+
+        import requests
+
+        from aksio import deadlines
+
+        try:
+            response = requests.get(url, timeout=deadlines.TASKS_TIMEOUT_S)
+            response.raise_for_status()
+            certs = response.json()
+        except (requests.RequestException, ValueError):
+            _log.warning("task token certificates unavailable")
+            raise errors.Unavailable("Could not verify the task token right now; retry shortly.") from None
+        if not isinstance(certs, dict):
+            raise errors.Unavailable("Could not verify the task token right now; retry shortly.")
+        match = re.search(r"max-age=(\d+)", response.headers.get("Cache-Control", ""))
+        self.url, self.certs, self.fetched = url, {str(k): str(v) for k, v in certs.items()}, now
+        self.expires = now + min(int(match.group(1)) if match else 300, 3600)
+
+
+_certs = _Certs()
+
+
 def _verify_signed(token: str, audience: str) -> dict[str, Any]:
-    from google.auth import exceptions as gauth_exc
-    from google.auth.transport import requests as gauth_requests
-    from google.oauth2 import id_token
+    """Signature (RS256, a key of the certificates URL), expiry, audience and issuer."""
+    from google.auth import jwt
 
     try:
-        claims: dict[str, Any] = id_token.verify_oauth2_token(  # type: ignore[no-untyped-call]
-            token, gauth_requests.Request(), audience=audience
-        )
-    except (ValueError, gauth_exc.GoogleAuthError):
+        header = jwt.decode_header(token)  # type: ignore[no-untyped-call]
+    except ValueError:
         raise errors.Unauthenticated("Invalid task token.", code="bad_task_token") from None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    certs = _certs.get(get_config().tasks_oidc_certs_url, kid if isinstance(kid, str) else None)
+    try:
+        claims: dict[str, Any] = jwt.decode(  # type: ignore[no-untyped-call]
+            token, certs=certs, audience=audience, clock_skew_in_seconds=60
+        )
+    except (ValueError, TypeError):
+        raise errors.Unauthenticated("Invalid task token.", code="bad_task_token") from None
+    if claims.get("iss") not in _ISSUERS:
+        raise errors.Unauthenticated("Invalid task token.", code="bad_task_token")
     return claims

@@ -21,10 +21,12 @@ component  what                        port   variables set for clients
 =========  ==========================  =====  ==============================================
 firestore  local/firestore_emulator    8080   FIRESTORE_EMULATOR_HOST=127.0.0.1:8080
 auth       firebase-tools Auth emu.    9099   FIREBASE_AUTH_EMULATOR_HOST=127.0.0.1:9099
-storage    gcp-storage-emulator        9023   STORAGE_EMULATOR_HOST=http://127.0.0.1:9023,
-                                              UPLOAD_BUCKET=aksio-uploads
-tasks      gcloud-tasks-emulator       8123   CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:8123,
-                                              TASKS_QUEUE=ai-jobs, TASKS_LOCATION=us-central1
+storage    gcp-storage-emulator behind 9023   STORAGE_EMULATOR_HOST=http://127.0.0.1:9023,
+           local/storage_front.py             UPLOAD_BUCKET=aksio-uploads,
+                                              STORAGE_SIGNER_KEY_FILE=<local>/keys/...json
+tasks      local/tasks_emulator        8123   CLOUD_TASKS_EMULATOR_HOST=127.0.0.1:8123,
+           (+ OIDC certs over HTTP)    8124   TASKS_QUEUE=ai-jobs, TASKS_LOCATION=us-central1,
+                                              TASKS_SERVICE_ACCOUNT, TASKS_OIDC_CERTS_URL
 stripe     localstripe behind          8420   STRIPE_API_BASE=http://127.0.0.1:8420
            local/stripe_front.py
 fcm        local/fcm_server.py         8430   FCM_API_BASE=http://127.0.0.1:8430
@@ -36,8 +38,9 @@ scheduler  local/scheduler.py          8440   SCHEDULER_URL=http://127.0.0.1:844
 
 Every child and ``exec``'s command also get ``GOOGLE_CLOUD_PROJECT`` and ``GCLOUD_PROJECT``
 (``demo-aksio``) and ``TASKS_AUTH_SECRET`` (random per stack start
-unless already set: the shared secret the local stack uses instead of an OIDC token on task
-calls), ``NO_GCE_CHECK=true``, and local billing settings (``STRIPE_SECRET_KEY``,
+unless already set: the shared secret the local scheduler sends instead of an OIDC token;
+task calls carry a real OIDC token minted by the Tasks emulator), ``NO_GCE_CHECK=true``, and
+local billing settings (``STRIPE_SECRET_KEY``,
 ``STRIPE_WEBHOOK_SECRET`` (two, comma-separated, as during a rotation), ``STRIPE_PRICE_PRO``,
 ``BILLING_RETURN_ORIGINS``), each overridable from the environment. ``exec``'s command
 gets ``AKSIO_STACK=1`` when the whole stack runs (not with ``--only``) and
@@ -46,17 +49,17 @@ gets ``AKSIO_STACK=1`` when the whole stack runs (not with ``--only``) and
 Settings, from the environment:
 
 - ``AKSIO_FIRESTORE_PORT``, ``AKSIO_AUTH_PORT``, ``AKSIO_STORAGE_PORT``, ``AKSIO_TASKS_PORT``,
-  ``AKSIO_STRIPE_PORT``, ``AKSIO_FCM_PORT``, ``AKSIO_GATEWAY_PORT``, ``AKSIO_SCHEDULER_PORT``:
-  the ports above. ``--free-ports`` gives every
+  ``AKSIO_TASKS_CERTS_PORT``, ``AKSIO_STRIPE_PORT``, ``AKSIO_FCM_PORT``, ``AKSIO_GATEWAY_PORT``,
+  ``AKSIO_SCHEDULER_PORT``: the ports above. ``--free-ports`` gives every
   component whose variable is unset a free port instead (to run beside another stack).
 - ``AKSIO_LOCAL_DIR`` (default ``<repo>/.local``): where ``logs/``, ``data/`` and
   ``stack.json`` (pid, components, client environment, ``ready``; mode 600) go. An in-memory
   stack started while another one runs in the same directory uses ``stacks/<pid>/`` below it;
   a persistent one refuses to start.
-- ``AKSIO_TASKS_VENV`` (default ``<repo>/.local/venvs/tasks``): the Cloud Tasks emulator's
-  virtualenv, made by ``local/install.sh``.
-- ``AKSIO_TASKS_MAX_RETRIES`` (default 5): attempts after the first before the Tasks emulator
-  drops a failing task (it retries at once, without backoff).
+- ``AKSIO_PYTHON`` (default ``<repo>/.venv/bin/python``): the Python the Python components run with.
+- ``AKSIO_TASKS_MAX_RETRIES`` (default 5): retries after the first attempt before the Tasks
+  emulator drops a failing task (the queue's ``max_attempts`` is one more); the backoff is
+  0.1 s doubling 4 times, at most 2 s (``settings.TASKS_RETRY``).
 - ``AKSIO_START_TIMEOUT`` (default 60) and ``AKSIO_AUTH_START_TIMEOUT`` (default 120): seconds
   a component may take to become ready.
 - ``AKSIO_SCHEDULER_CLOCK`` (default ``on``): ``off`` starts the scheduler with its wall clock
@@ -82,10 +85,13 @@ scheduler (``local/scheduler.py``) is Cloud Scheduler: it posts to ``send-remind
 15-minute slot of the wall clock, with Cloud Scheduler's headers and the shared task secret, and
 ``/_test/run`` runs a slot at a chosen instant.
 
-Internal subcommands ``serve-tasks`` and ``serve-stripe`` start those two emulators bound to
-127.0.0.1 (their own command lines listen on every interface); the stack runs
-``serve-tasks`` with the Tasks virtualenv's Python, which is why this package imports nothing
-outside the standard library at module level.
+The storage component is one process (``serve-storage``): gcp-storage-emulator on a private
+loopback port and, on the component's port, ``local/storage_front.py``, which checks V4
+signed URLs as GCS does (signature with the public key of the stack's upload signer, made
+once in ``<local>/keys`` by :mod:`stack.keys`; expiry; signed headers; length range;
+``x-goog-if-generation-match``) and proxies the rest. Internal subcommands
+``serve-storage`` and ``serve-stripe`` start those two; the package imports nothing outside
+the standard library at module level.
 
 Modules, one per concern:
 
@@ -96,7 +102,8 @@ Modules, one per concern:
 - :mod:`stack.components`: each component's recipe (command line, environment, data).
 - :mod:`stack.orchestrator`: :class:`Stack`, starting phases and stopping everything.
 - :mod:`stack.cli`: the command line (``run``, ``exec``, ``serve-*``); ``__main__`` runs it.
-- :mod:`stack.tasks_server`, :mod:`stack.stripe_server`: the two ``serve-*`` processes.
+- :mod:`stack.storage_server`, :mod:`stack.stripe_server`: the two ``serve-*`` processes.
+- :mod:`stack.keys`: the local upload signer's key.
 """
 
 from __future__ import annotations

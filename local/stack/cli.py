@@ -1,9 +1,8 @@
-"""The command line: ``run``, ``exec`` and the internal ``serve-tasks`` and ``serve-stripe``.
+"""The command line: ``run``, ``exec`` and the internal ``serve-storage`` and ``serve-stripe``.
 
 ``run`` and ``exec`` drive a :class:`~stack.orchestrator.Stack` (signals stop it cleanly);
-the two ``serve-*`` subcommands are the processes of the tasks and stripe components, see
-:mod:`stack.tasks_server` and :mod:`stack.stripe_server` (imported only when used: the
-Tasks one runs with another virtualenv's Python).
+the two ``serve-*`` subcommands are the processes of the storage and stripe components, see
+:mod:`stack.storage_server` and :mod:`stack.stripe_server` (imported only when used).
 """
 
 from __future__ import annotations
@@ -144,8 +143,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
         stack.stop()
 
 
-def cmd_serve_tasks(args: argparse.Namespace) -> int:
-    from .tasks_server import serve
+def cmd_serve_storage(args: argparse.Namespace) -> int:
+    from .storage_server import serve
 
     return serve(args)
 
@@ -177,15 +176,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     exe.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
     exe.set_defaults(func=cmd_exec)
 
-    tasks = sub.add_parser("serve-tasks", help="(internal) the Cloud Tasks emulator on one interface")
-    tasks.add_argument("--host", default=HOST)
-    tasks.add_argument("--port", type=int, default=DEFAULT_PORTS["tasks"])
-    tasks.add_argument("--queue", action="append", default=[], help="full queue name to create (repeatable)")
-    tasks.add_argument("--max-retries", type=int, default=5, help="retries before a failing task is dropped")
-    tasks.add_argument("--target-host", default=HOST, help="host for App Engine tasks (HTTP tasks carry a URL)")
-    tasks.add_argument("--target-port", type=int, default=DEFAULT_PORTS["gateway"])
-    tasks.add_argument("--dispatch-timeout", type=float, default=600.0, help="seconds one dispatch may take")
-    tasks.set_defaults(func=cmd_serve_tasks)
+    storage = sub.add_parser("serve-storage", help="(internal) the storage emulator behind local/storage_front.py")
+    storage.add_argument("--host", default=HOST)
+    storage.add_argument("--port", type=int, default=DEFAULT_PORTS["storage"], help="the front's port")
+    storage.add_argument("--bucket", default="aksio-uploads", help="the bucket created at start")
+    storage.add_argument("--in-memory", action="store_true", help="keep objects in memory (else STORAGE_BASE)")
+    storage.add_argument("--signer", action="append", default=[], help="EMAIL=PEM whose key checks signed URLs")
+    storage.set_defaults(func=cmd_serve_storage)
 
     stripe = sub.add_parser("serve-stripe", help="(internal) localstripe behind local/stripe_front.py")
     stripe.add_argument("--host", default=HOST)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import keys
 from .probes import http_ready, log_contains, tcp_ready
 from .settings import (
     BUCKET,
@@ -29,12 +30,14 @@ from .settings import (
     SCHEDULER_SECRET_HEADER,
     TASKS_LOCATION,
     TASKS_QUEUE,
+    TASKS_SERVICE_ACCOUNT,
     Settings,
     free_port,
 )
 from .supervise import Component
 
 INSTALL_HINT = "run `bash local/install.sh` (or `make install`)"
+CERTS_PATH = "/oauth2/v1/certs"  # as Google's (tasks_emulator.oidc)
 
 
 def _prepare_auth(port: int, workdir: Path) -> None:
@@ -122,8 +125,9 @@ class _Builder:
 
     def storage(self) -> Component:
         s, port = self.settings, self._port("storage")
-        argv = [s.python, "-m", "gcp_storage_emulator", "start", "--host", HOST, "--port", str(port)]
-        argv += ["--default-bucket", BUCKET]
+        key_file, public = keys.upload_signer_paths(s.local_dir / "keys")
+        argv = [s.python, str(PACKAGE), "serve-storage", "--host", HOST, "--port", str(port), "--bucket", BUCKET]
+        argv += ["--signer", f"{keys.UPLOAD_SIGNER}={public}"]
         env = dict(self.base_env)
         if self.persistent:
             env["STORAGE_BASE"] = str(s.data / "storage")  # objects go to <STORAGE_BASE>/.cloudstorage
@@ -132,38 +136,49 @@ class _Builder:
         return Component(
             "storage",
             argv,
-            http_ready(f"{s.url('storage')}/storage/v1/b/{BUCKET}", need_ok=True),
+            log_contains(self._log("storage"), "storage listening on"),
             self._log("storage"),
-            url=s.url("storage"),
-            client_env={"STORAGE_EMULATOR_HOST": s.url("storage"), "UPLOAD_BUCKET": BUCKET},
+            url=f"{s.url('storage')} (V4 signed URLs checked; bucket {BUCKET})",
+            client_env={
+                "STORAGE_EMULATOR_HOST": s.url("storage"),
+                "UPLOAD_BUCKET": BUCKET,
+                "STORAGE_SIGNER_KEY_FILE": str(key_file),
+            },
             env=env,
             cwd=s.local_dir,
             port=port,
             timeout=s.start_timeout,
+            prepare=lambda: keys.upload_signer(s.local_dir / "keys"),
         )
 
     def tasks(self) -> Component:
         s, port = self.settings, self._port("tasks")
+        certs_port = self._port("tasks_certs")
         queue = f"projects/{PROJECT}/locations/{TASKS_LOCATION}/queues/{TASKS_QUEUE}"
-        argv = [str(s.tasks_python), "-W", "ignore::FutureWarning", str(PACKAGE), "serve-tasks"]
-        argv += ["--host", HOST, "--port", str(port), "--queue", queue, "--max-retries", str(s.tasks_max_retries)]
-        argv += ["--target-port", str(self._port("gateway"))]
+        argv = [s.python, "-m", "tasks_emulator", "--host", HOST, "--port", str(port)]
+        argv += ["--certs-port", str(certs_port), "--queue", f"{queue},{s.tasks_retry}"]
+        pythonpath = os.pathsep.join(p for p in (str(LOCAL), self.base_env.get("PYTHONPATH", "")) if p)
         return Component(
             "tasks",
             argv,
             log_contains(self._log("tasks"), "tasks emulator listening"),
             self._log("tasks"),
-            url=f"{HOST}:{port} (gRPC; queue {TASKS_QUEUE})",
+            url=f"{HOST}:{port} (gRPC; queue {TASKS_QUEUE}; OIDC certs {s.url('tasks_certs')}{CERTS_PATH})",
             client_env={
                 "CLOUD_TASKS_EMULATOR_HOST": f"{HOST}:{port}",
                 "TASKS_QUEUE": TASKS_QUEUE,
                 "TASKS_LOCATION": TASKS_LOCATION,
+                "TASKS_SERVICE_ACCOUNT": TASKS_SERVICE_ACCOUNT,
+                "TASKS_OIDC_CERTS_URL": f"{s.url('tasks_certs')}{CERTS_PATH}",
             },
-            env=self.base_env,
+            env={**self.base_env, "PYTHONPATH": pythonpath},
             cwd=s.local_dir,
             port=port,
             timeout=s.start_timeout,
-            requires=((s.tasks_python, f"the Cloud Tasks emulator's virtualenv is missing: {INSTALL_HINT}"),),
+            requires=(
+                (Path(s.python), f"the project's Python is missing: {INSTALL_HINT}"),
+                (LOCAL / "tasks_emulator" / "__main__.py", "the Cloud Tasks emulator package is absent"),
+            ),
         )
 
     def stripe(self) -> Component:

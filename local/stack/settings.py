@@ -22,9 +22,14 @@ PROJECT = "demo-aksio"
 BUCKET = "aksio-uploads"
 TASKS_QUEUE = "ai-jobs"
 TASKS_LOCATION = "us-central1"
+# The account whose OIDC identity task calls carry (terraform: the tasks-invoker account), and
+# the queue's retry configuration: terraform's shape (max_doublings 4) with shorter backoffs so
+# a retried step comes in seconds; max_attempts is AKSIO_TASKS_MAX_RETRIES + 1.
+TASKS_SERVICE_ACCOUNT = f"tasks-invoker@{PROJECT}.iam.gserviceaccount.com"
+TASKS_RETRY = "min_backoff=0.1,max_backoff=2,max_doublings=4"
 # The scheduler's jobs, as Cloud Scheduler has them (terraform/modules/scheduler): name, period in
-# minutes, path on the gateway. Locally a job authenticates with the header and shared secret of
-# task calls (TASKS_AUTH_SECRET) instead of an OIDC token.
+# minutes, path on the gateway. Locally a job authenticates with a shared secret
+# (TASKS_AUTH_SECRET) instead of an OIDC token (task calls carry real ones, see tasks_emulator).
 SCHEDULER_JOBS = (("send-reminders", 15, "/send-reminders"), ("refit-fsrs", 1440, "/refit-fsrs"))
 SCHEDULER_SECRET_HEADER = "X-Aksio-Task-Secret"  # noqa: S105 - a header name, not a secret
 # Retries of a failed run: as terraform's (3), with shorter backoffs (1 s doubling, at most 8 s)
@@ -37,6 +42,7 @@ DEFAULT_PORTS = {
     "auth": 9099,
     "storage": 9023,
     "tasks": 8123,
+    "tasks_certs": 8124,  # the Tasks emulator's OIDC certificates (HTTP)
     "stripe": 8420,
     "fcm": 8430,
     "gateway": 8000,
@@ -77,7 +83,6 @@ class Settings:
     local_dir: Path
     ports: dict[str, int]
     python: str
-    tasks_python: Path
     firebase_bin: Path
     tasks_max_retries: int
     start_timeout: float
@@ -103,12 +108,11 @@ class Settings:
             else:
                 ports[name] = free_port() if free_ports else default
         venv_python = ROOT / ".venv" / "bin" / "python"
-        tasks_venv = Path(env.get("AKSIO_TASKS_VENV", ROOT / ".local" / "venvs" / "tasks"))
+        python = env.get("AKSIO_PYTHON") or (str(venv_python) if venv_python.exists() else sys.executable)
         return cls(
             local_dir=Path(env.get("AKSIO_LOCAL_DIR", ROOT / ".local")).resolve(),
             ports=ports,
-            python=str(venv_python) if venv_python.exists() else sys.executable,
-            tasks_python=tasks_venv / "bin" / "python",
+            python=python,
             firebase_bin=LOCAL / "node_modules" / ".bin" / "firebase",
             tasks_max_retries=int(env.get("AKSIO_TASKS_MAX_RETRIES", "5")),
             start_timeout=float(env.get("AKSIO_START_TIMEOUT", "60")),
@@ -116,6 +120,10 @@ class Settings:
             scheduler_clock=env.get("AKSIO_SCHEDULER_CLOCK", "on").strip().lower() not in ("off", "0", "false", "no"),
             firestore_indexes=_indexes_file(env.get("AKSIO_FIRESTORE_INDEXES", "")),
         )
+
+    @property
+    def tasks_retry(self) -> str:
+        return f"{TASKS_RETRY},max_attempts={self.tasks_max_retries + 1}"
 
     @property
     def logs(self) -> Path:

@@ -34,7 +34,7 @@ import pytest
 import requests
 
 from aksio import deadlines
-from tests.conftest import User, need_env, sign_up
+from tests.conftest import User, need_env, sign_up, task_headers
 from tests.unit.billing import events as ev
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,7 @@ PEERS = (
     "STRIPE_API_BASE",
     "STRIPE_WEBHOOK_SECRET",
     "TASKS_AUTH_SECRET",
+    "TASKS_OIDC_CERTS_URL",
 )
 
 
@@ -209,7 +210,7 @@ def _requests(base: str, user: User, deck_id: str, card_id: str, review_id: str)
             f"{base}/run-generation",
             {
                 "data": task,
-                "headers": {"Content-Type": "application/json", "X-Aksio-Task-Secret": os.environ["TASKS_AUTH_SECRET"]},
+                "headers": task_headers(base),
             },
         ),
     }

@@ -1,9 +1,9 @@
 """Fixtures for the tests of the local stack itself: real processes on free ports, no mocks.
 
 These tests start their own emulators (never the ones of the stack ``make test`` runs them
-under), so they run beside it. Parts that need ``local/install.sh`` (node_modules, the Tasks
-virtualenv) are skipped when missing, except under the stack (``AKSIO_STACK=1``), where a
-missing part is a failure: CI must not pass by skipping.
+under), so they run beside it. Parts that need ``local/install.sh`` (node_modules) are skipped
+when missing, except under the stack (``AKSIO_STACK=1``), where a missing part is a
+failure: CI must not pass by skipping.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "local" / "stack"  # the package, run as a directory: python local/stack ...
 _VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
-TASKS_PYTHON = REPO / ".local" / "venvs" / "tasks" / "bin" / "python"
 FIREBASE = REPO / "local" / "node_modules" / ".bin" / "firebase"
 BUCKET = "aksio-uploads"
 
@@ -39,6 +38,9 @@ _OUTER = (
     "TASKS_QUEUE",
     "TASKS_LOCATION",
     "TASKS_AUTH_SECRET",
+    "TASKS_SERVICE_ACCOUNT",
+    "TASKS_OIDC_CERTS_URL",
+    "STORAGE_SIGNER_KEY_FILE",
     "AKSIO_STACK",
     "AKSIO_STACK_COMPONENTS",
     "AKSIO_LOCAL_DIR",
@@ -108,6 +110,7 @@ class Received:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     status: int  # what the receiver answered
+    at: float = field(default_factory=time.time)  # when it arrived (wall clock)
 
     def json(self) -> object:
         return json.loads(self.body)

@@ -19,7 +19,6 @@ from tests.stack.conftest import (
     LOOPBACK,
     PYTHON,
     STACK,
-    TASKS_PYTHON,
     listening_addresses,
     need,
     pid_alive,
@@ -74,12 +73,12 @@ def test_a_component_that_crashes_is_named_with_its_log_and_the_rest_is_stopped(
 
 
 def test_a_component_that_is_never_ready_is_named_and_killed(stack_env: dict[str, str], tmp_path: Path) -> None:
-    # A "Tasks emulator" that never says it listens, and ignores SIGTERM.
+    # A "Python" that never says it listens, and ignores SIGTERM (the Tasks emulator runs with it).
     fake = tmp_path / "fake-venv" / "bin" / "python"
     fake.parent.mkdir(parents=True)
     fake.write_text("#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n")
     fake.chmod(0o755)
-    stack_env.update(AKSIO_TASKS_VENV=str(fake.parent.parent), AKSIO_START_TIMEOUT="1")
+    stack_env.update(AKSIO_PYTHON=str(fake), AKSIO_START_TIMEOUT="1")
     started = time.monotonic()
     result = run_stack(["exec", "--free-ports", "--only", "tasks,stripe", "--", "true"], stack_env, timeout=60)
 
@@ -91,7 +90,7 @@ def test_a_component_that_is_never_ready_is_named_and_killed(stack_env: dict[str
 
 
 def test_a_missing_install_is_named(stack_env: dict[str, str], tmp_path: Path) -> None:
-    stack_env["AKSIO_TASKS_VENV"] = str(tmp_path / "no-such-venv")
+    stack_env["AKSIO_PYTHON"] = str(tmp_path / "no-such-venv" / "bin" / "python")
     result = run_stack(["exec", "--free-ports", "--only", "tasks", "--", "true"], stack_env, timeout=30)
 
     assert result.returncode == 1
@@ -175,7 +174,6 @@ def start_run(args: list[str], env: dict[str, str], local: Path) -> tuple[subpro
 
 
 def test_run_prints_urls_and_stops_everything_on_sigterm(stack_env: dict[str, str], tmp_path: Path) -> None:
-    need(TASKS_PYTHON, "the Cloud Tasks emulator's virtualenv")
     local = tmp_path / "local"
     process, state = start_run(["--only", "storage,tasks,stripe,bridge"], stack_env, local)
     components = state["components"]
@@ -254,7 +252,6 @@ def test_a_second_stack_in_the_same_directory_keeps_out_of_the_first_ones_way(
 def test_the_whole_stack_serves_health_and_bridges_uploads(stack_env: dict[str, str], tmp_path: Path) -> None:
     """What `make run` gives a newcomer: every component, a signed-in call through the gateway."""
     need(FIREBASE, "firebase-tools (local/node_modules)")
-    need(TASKS_PYTHON, "the Cloud Tasks emulator's virtualenv")
     script = """
 import os, time, requests
 from google.auth.credentials import AnonymousCredentials

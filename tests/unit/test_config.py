@@ -79,6 +79,8 @@ SETTINGS: list[tuple[str, str, str, Any]] = [
     ("GATEWAY_URL", "http://127.0.0.1:8000", "gateway_url", "http://127.0.0.1:8000"),
     ("TASKS_SERVICE_ACCOUNT", "t@x.test", "tasks_service_account", "t@x.test"),
     ("TASKS_AUTH_SECRET", "s3cret", "tasks_auth_secret", "s3cret"),
+    ("TASKS_OIDC_CERTS_URL", "http://127.0.0.1:8124/c", "tasks_oidc_certs_url", "http://127.0.0.1:8124/c"),
+    ("STORAGE_SIGNER_KEY_FILE", "/k.json", "storage_signer_key_file", "/k.json"),
 ]
 
 DEFAULTS: dict[str, Any] = {
@@ -113,11 +115,13 @@ DEFAULTS: dict[str, Any] = {
     "billing_grace_days": 7.0,
     "storage_emulator_host": None,
     "tasks_emulator_host": None,
+    "storage_signer_key_file": None,
     "run_generation_url": None,
     "run_generation_audience": None,
     "function_urls": {},
     "gateway_url": None,
     "tasks_service_account": None,
+    "tasks_oidc_certs_url": "https://www.googleapis.com/oauth2/v1/certs",
     "tasks_auth_secret": None,
 }
 
@@ -209,6 +213,9 @@ def test_the_error_names_every_emulator_variable_set() -> None:
 
 def test_production_ignores_the_local_task_secret() -> None:
     assert load({"GOOGLE_CLOUD_PROJECT": PROD, "TASKS_AUTH_SECRET": "s3cret"}).tasks_auth_secret is None
+    assert load({"GOOGLE_CLOUD_PROJECT": PROD, "STORAGE_SIGNER_KEY_FILE": "/k.json"}).storage_signer_key_file is None
+    local = {"GOOGLE_CLOUD_PROJECT": PROD, "TASKS_OIDC_CERTS_URL": "http://127.0.0.1:8124/oauth2/v1/certs"}
+    assert load(local).tasks_oidc_certs_url == "https://www.googleapis.com/oauth2/v1/certs"  # Google's only
     assert "s3cret" not in repr(load({"TASKS_AUTH_SECRET": "s3cret"}))
 
 
@@ -377,3 +384,14 @@ def test_the_same_function_starts_with_a_demo_project() -> None:
     result = _start("decks", "http", GOOGLE_CLOUD_PROJECT="demo-aksio", FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "started" in result.stdout
+
+
+def test_every_url_variable_with_a_field_of_its_own_is_not_taken_for_a_function_url() -> None:
+    import re
+    from pathlib import Path
+
+    from aksio import config
+
+    source = Path(config.__file__).read_text()
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]*_URL)"', source))
+    assert read <= set(config.OTHER_URLS), "add these to config.OTHER_URLS"

@@ -304,9 +304,9 @@ def test_each_function_gets_the_settings_its_code_reads() -> None:
 def test_the_walk_sees_each_kind_of_call() -> None:
     # the recognisers find what they must, where it is (a recogniser finding nothing would
     # make the two tests above vacuous)
-    assert derived("create-upload")[0] == {"sign_urls", "uploads_create"}
+    assert derived("create-upload")[0] == {"sign_urls", "uploads_create", "uploads_delete"}
     assert derived("documents")[0] == {"uploads_delete"}
-    assert derived("process-upload") == ({"uploads_read"}, {"OPENAI_API_KEY"})
+    assert derived("process-upload") == ({"uploads_read", "uploads_delete"}, {"OPENAI_API_KEY"})
     assert "enqueue_ai_jobs" in derived("generate-flashcards")[0]
     assert derived("send-reminders")[0] == {"fcm_send"}
     assert derived("stripe-webhook") == ({"auth_admin"}, {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"})

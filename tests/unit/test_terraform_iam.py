@@ -42,17 +42,23 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
         {FIRESTORE, ("roles/firebaseauth.admin", "project")},
         {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"},
     ),
-    # signBlob as itself for the V4 URL; the signed PUT creates (never replaces) the object
+    # signBlob as itself for the V4 URL; the signed PUT creates (never replaces) the object;
+    # the caller's abandoned uploads are swept (their objects deleted) on each create
     "create-upload": (
         {
             FIRESTORE,
             ("roles/iam.serviceAccountTokenCreator", "self"),
             ("roles/storage.objectCreator", "upload_bucket"),
+            (UPLOAD_DELETER, "upload_bucket"),
         },
         set(),
     ),
     "documents": ({FIRESTORE, (UPLOAD_DELETER, "upload_bucket")}, set()),
-    "process-upload": ({FIRESTORE, ("roles/storage.objectViewer", "upload_bucket")}, {"OPENAI_API_KEY"}),
+    # a file that fails for good is deleted (its record stays, with the reason)
+    "process-upload": (
+        {FIRESTORE, ("roles/storage.objectViewer", "upload_bucket"), (UPLOAD_DELETER, "upload_bucket")},
+        {"OPENAI_API_KEY"},
+    ),
     "generate-flashcards": ({FIRESTORE} | ENQUEUE, set()),
     "run-generation": ({FIRESTORE} | ENQUEUE, {"OPENAI_API_KEY"}),
     "send-reminders": ({FIRESTORE, ("roles/firebasecloudmessaging.admin", "project")}, set()),

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aksio import deadlines, events, log, usage
 from aksio import firestore as fs
 from aksio.config import get_config
-from aksio.documents import embeddings, kinds, lexical, repository
+from aksio.documents import cleanup, embeddings, kinds, lexical, repository
 from aksio.documents.chunking import Chunk, chunk_blocks
 from aksio.documents.extract import extract
 from aksio.documents.model import Busy, Document, Failure, Ignored, claim, quota_failure, valid_id
@@ -112,12 +112,16 @@ def handle(event: Event) -> str:
     db = firestore_client()
     claimed = _claim(db, uid, doc_id, generation, name=str(event.data["name"]), event_id=event.id)
     started = time.perf_counter()
+    bucket = storage_client().bucket(get_config().upload_bucket)
     try:
-        outcome = _process(db, storage_client().bucket(get_config().upload_bucket), claimed, event.data)
+        outcome = _process(db, bucket, claimed, event.data)
     except DocumentProblem as problem:
         failure = Failure(problem.code, problem.message)
-        if _finish(db, claimed, lambda d: d.failed(failure)) == "done" and claimed.doc.holds_chunks:
+        finished = _finish(db, claimed, lambda d: d.failed(failure))
+        if finished == "done" and claimed.doc.holds_chunks:
             repository.delete_stale(db, uid, doc_id)  # a re-upload that failed: the old chunks go too
+        if finished in ("done", "over_quota"):
+            cleanup.discard_object(bucket, str(event.data["name"]), generation)  # useless now
         _log.info(
             "document failed: %s",
             problem.code,
@@ -295,6 +299,7 @@ def _process(db: Client, bucket: Any, claimed: Claim, obj: dict[str, Any]) -> st
     )
     if outcome == "over_quota":
         repository.delete_stale(db, uid, doc_id)
+        cleanup.discard_object(bucket, str(obj["name"]), claimed.generation)
         return "failed (page quota)"
     if outcome == "lost":
         now = repository.get(db, uid, doc_id)

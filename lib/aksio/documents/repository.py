@@ -81,6 +81,18 @@ def update_in(tx: Any, db: Client, uid: str, doc: Document) -> None:
     tx.update(_ref(db, uid, doc.id), doc.to_stored())
 
 
+def delete_in(tx: Any, db: Client, uid: str, doc_id: str) -> None:
+    """Inside transaction ``tx``: delete the document record (it has no chunks yet)."""
+    tx.delete(_ref(db, uid, doc_id))
+
+
+def awaiting_upload(db: Client, uid: str, limit: int) -> list[Document]:
+    """Up to ``limit`` of the user's documents still waiting for their upload (one equality
+    filter: served by the automatic single-field index)."""
+    q = _col(db, uid).where(filter=fs.where("status", "==", "awaiting_upload")).limit(limit)
+    return [doc for s in q.stream() if (doc := _of(s)) is not None]
+
+
 def page(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
     """The documents oldest first (tombstones left out), ``limit`` after ``cursor``."""
     q = _col(db, uid).order_by("createdAt").order_by("__name__")

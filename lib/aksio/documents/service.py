@@ -52,6 +52,9 @@ def limits(db: Client, uid: str, tx: Any = None) -> plans.Limits:
 
 
 def create_upload(db: Client, bucket: Any, uid: str, body: api.NewUpload) -> api.UploadCreated:
+    from aksio.documents import cleanup
+
+    cleanup.sweep_abandoned(db, bucket, uid)
     cap = limits(db, uid).max_upload_bytes
     if body.size_bytes > cap:
         raise errors.TooLarge(
@@ -69,7 +72,7 @@ def create_upload(db: Client, bucket: Any, uid: str, body: api.NewUpload) -> api
         max_bytes=cap,
         at=at,
     )
-    signed = signing.sign_put(bucket, str(doc.object_path), body.content_type, cap, now=at)
+    signed = signing.sign_put(bucket, str(doc.object_path), body.content_type, body.size_bytes, now=at)
     repository.create(db, uid, doc)
     _log.info("upload created", extra={"documentId": doc.id, "sizeBytes": body.size_bytes})
     from aksio.documents import api

@@ -1,14 +1,19 @@
 """V4 signed PUT URLs for uploads straight from the browser to Cloud Storage.
 
-The URL is bound to the method, the object, the content type and the header
-``x-goog-content-length-range: 0,<cap>`` (Storage refuses a body outside that range), and
-expires after 15 minutes. The client must send both headers exactly as returned.
+The URL is bound to the method, the object, the content type, the declared size
+(``x-goog-content-length-range: <size>,<size>``: Storage refuses a body of any other length
+with 400) and ``x-goog-if-generation-match: 0`` (the object must not exist yet: a second PUT
+of the URL is a 412, so a URL cannot be replayed to overwrite what was uploaded and have it
+processed again), and expires after 15 minutes. The client must send the three headers
+exactly as returned (they are signed: another value is a 403).
 
 Production signs through the IAM Credentials ``signBlob`` API with the runtime service
 account (no key file): ``generate_signed_url(service_account_email=..., access_token=...)``;
 the account needs ``roles/iam.serviceAccountTokenCreator`` on itself. Locally
-(``STORAGE_EMULATOR_HOST`` set) an RSA key generated once per instance signs, and the URL
-points at the emulator (which does not check signatures) so a test can PUT to it.
+(``STORAGE_EMULATOR_HOST`` set) the stack's upload signer key (``STORAGE_SIGNER_KEY_FILE``)
+signs and the URL points at the stack's storage, whose front (``local/storage_front.py``)
+checks signature, expiry, signed headers, length range and generation precondition with that
+key's public half, as GCS does. Without a key file (no stack) a key made in-process signs.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from aksio.config import get_config
 
 EXPIRY = timedelta(minutes=15)
 LENGTH_RANGE_HEADER = "x-goog-content-length-range"
+GENERATION_MATCH_HEADER = "x-goog-if-generation-match"
 _lock = threading.Lock()
 
 
@@ -34,12 +40,16 @@ class SignedUpload:
     expires_at: datetime
 
 
-@lru_cache(maxsize=1)
-def _local_credentials() -> Any:
-    """Service-account credentials around an RSA key made in-process (local stack only)."""
+@lru_cache(maxsize=2)
+def _local_credentials(key_file: str | None) -> Any:
+    """Service-account credentials of the stack's key file, else around an RSA key made
+    in-process (emulator only)."""
+    from google.oauth2 import service_account
+
+    if key_file:
+        return service_account.Credentials.from_service_account_file(key_file)  # type: ignore[no-untyped-call]
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from google.oauth2 import service_account
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -74,23 +84,29 @@ def _runtime_signer() -> dict[str, Any]:
 
 
 def sign_put(
-    bucket: Any, object_path: str, content_type: str, max_bytes: int, now: datetime | None = None
+    bucket: Any, object_path: str, content_type: str, size_bytes: int, now: datetime | None = None
 ) -> SignedUpload:
-    """A V4 signed PUT URL for ``object_path`` in ``bucket`` (a google-cloud-storage Bucket)."""
+    """A V4 signed PUT URL for ``object_path`` in ``bucket`` (a google-cloud-storage Bucket),
+    for a body of exactly ``size_bytes`` that creates the object (never overwrites it)."""
     now = now or datetime.now(UTC)
-    headers = {"Content-Type": content_type, LENGTH_RANGE_HEADER: f"0,{max_bytes}"}
+    headers = {
+        "Content-Type": content_type,
+        LENGTH_RANGE_HEADER: f"{size_bytes},{size_bytes}",
+        GENERATION_MATCH_HEADER: "0",
+    }
     blob = bucket.blob(object_path)
     kw: dict[str, Any] = {
         "version": "v4",
         "method": "PUT",
         "expiration": EXPIRY,
         "content_type": content_type,
-        "headers": {LENGTH_RANGE_HEADER: headers[LENGTH_RANGE_HEADER]},
+        "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
     }
     emulator = get_config().storage_emulator_host
     if emulator:
         endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
-        kw |= {"credentials": _local_credentials(), "api_access_endpoint": endpoint.rstrip("/")}
+        credentials = _local_credentials(get_config().storage_signer_key_file)
+        kw |= {"credentials": credentials, "api_access_endpoint": endpoint.rstrip("/")}
     else:
         kw |= _runtime_signer()
     url = blob.generate_signed_url(**kw)

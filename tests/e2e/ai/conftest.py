@@ -139,7 +139,10 @@ def client(client_for: Callable[[User], Client], user: User) -> Client:
 
 
 def task_headers() -> dict[str, str]:
-    return {"X-Aksio-Task-Secret": os.environ["TASKS_AUTH_SECRET"], "Content-Type": "application/json"}
+    """A task call's headers: the queue's OIDC token, minted by the stack's Tasks emulator."""
+    from tests.conftest import task_headers as headers
+
+    return headers()
 
 
 def random_uid() -> str:

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
+from tasks_emulator.oidc import Issuer
 
 from aksio.usage import period_key
-from tests.conftest import User
+from tests.conftest import User, task_token
 from tests.e2e.ai.conftest import OFFLINE_ONLY, Client, Steps, cards_of, new_deck, start_text_job, task_headers
 
 pytestmark = [pytest.mark.stack, OFFLINE_ONLY]
@@ -135,8 +137,24 @@ def test_only_the_queue_may_call_run_generation(gateway_url: str, user: User) ->
     url = f"{gateway_url}/run-generation"
     none = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
     assert (none.status_code, none.json()["error"]["code"]) == (401, "task_auth_required")
-    wrong = requests.post(url, data=body, headers=task_headers() | {"X-Aksio-Task-Secret": "guess"}, timeout=10)
-    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "bad_task_secret")
+    secret = {"Content-Type": "application/json", "X-Aksio-Task-Secret": os.environ.get("TASKS_AUTH_SECRET", "x")}
+    old_secret = requests.post(url, data=body, headers=secret, timeout=10)  # the removed shared-secret path
+    assert (old_secret.status_code, old_secret.json()["error"]["code"]) == (401, "task_auth_required")
+    refused = {}
+    for what, token in (
+        ("forged", Issuer().mint(os.environ["TASKS_SERVICE_ACCOUNT"], url)),  # right claims, another key
+        ("another audience", task_token("https://run-generation.elsewhere.example")),
+        ("another service account", task_token(url, email="other@demo-aksio.iam.gserviceaccount.com")),
+    ):
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        response = requests.post(url, data=body, headers=headers, timeout=10)
+        refused[what] = (response.status_code, response.json()["error"]["code"])
+        print(f"run-generation with a {what} token -> {refused[what]}")
+    assert refused == {
+        "forged": (401, "bad_task_token"),
+        "another audience": (401, "bad_task_token"),
+        "another service account": (401, "task_caller_denied"),
+    }
     as_user = requests.post(url, data=body, headers={"Content-Type": "application/json"} | user.headers, timeout=10)
     assert as_user.status_code == 401
     unknown = requests.post(url, data=body, headers=task_headers(), timeout=10)

@@ -13,7 +13,7 @@ import pytest
 
 from aksio.ai.base import CardRequest, Passage, PermanentProviderError, TransientProviderError
 from aksio.ai.openai_provider import OpenAIProvider
-from tests.e2e.ai.conftest import Steps, cards_of, new_deck, random_uid, start_text_job
+from tests.e2e.ai.conftest import Steps, cards_of, new_deck, random_uid, start_text_job, task_headers
 from tests.e2e.ai.wire import Scripted, WireServer
 
 TEXT = (
@@ -248,7 +248,6 @@ def test_run_generation_answers_503_to_retry_and_200_once_it_gives_up(
     wire: WireServer, openai_for: Make, firestore_db: Any, steps: Steps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The HTTP contract Cloud Tasks relies on, through the function's own pipeline."""
-    import os
 
     from werkzeug.test import Client as WsgiClient
     from werkzeug.wrappers import Request
@@ -256,15 +255,13 @@ def test_run_generation_answers_503_to_retry_and_200_once_it_gives_up(
     from aksio.ai import reset_provider
     from aksio.endpoints.run_generation import task_api
 
-    if not os.environ.get("TASKS_AUTH_SECRET"):
-        pytest.skip("needs TASKS_AUTH_SECRET (the stack sets it)")
     monkeypatch.setenv("GENERATION_MAX_ATTEMPTS", "2")
     uid = random_uid()
     job_id = start_text_job(firestore_db, uid, steps, TEXT, new_deck(firestore_db, uid))
     reset_provider(openai_for(max_retries=0, timeout_seconds=0.3))
     app = WsgiClient(Request.application(task_api))  # type: ignore[arg-type]
     body = json.dumps({"uid": uid, "jobId": job_id, "step": 0})
-    headers = {"X-Aksio-Task-Secret": os.environ["TASKS_AUTH_SECRET"], "Content-Type": "application/json"}
+    headers = task_headers()
     try:
         wire.script = [Scripted(delay=1.0)]  # a timeout
         first = app.post("/", data=body, headers=headers | {"X-CloudTasks-TaskRetryCount": "0"})

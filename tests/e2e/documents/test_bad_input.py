@@ -81,16 +81,22 @@ def test_docx_zip_bomb(client: Client, sentinel: Any) -> None:
     assert "decompression bomb" in failed(client, doc_id, "decompression_bomb")["error"]["message"]
 
 
-def test_file_over_the_size_cap(client: Client, sentinel: Any) -> None:
+def test_file_over_the_size_cap(client: Client, sentinel: Any, storage: Storage) -> None:
     too_big = client.call(
         "POST", "/create-upload", json={"filename": "a.pdf", "contentType": samples.PDF, "sizeBytes": 25 * MB + 1}
     )
     assert too_big.status_code == 413
     assert too_big.json()["error"]["code"] == "file_too_large"
-    # The emulator ignores x-goog-content-length-range (Storage would refuse the PUT): the
-    # function checks the size itself and never downloads the object.
+    # The signed URL allows exactly the declared size: Storage (the stack's front too) refuses a
+    # larger body with 400 and stores nothing.
     created = client.create("big.txt", samples.TXT, 100)
-    assert client.put(created["upload"], b"a" * (25 * MB + 1)).status_code == 200
+    refused = client.put(created["upload"], b"a" * (25 * MB + 1))
+    assert (refused.status_code, "<Code>EntityTooLarge</Code>" in refused.text) == (400, True)
+    assert client.document(created["document"]["id"])["status"] == "awaiting_upload"
+    # An object written by other means (a writer with bucket rights): the function checks the
+    # size itself and never downloads the object.
+    name = f"users/{client.user.uid}/documents/{created['document']['id']}/big.txt"
+    storage.write(name, b"a" * (25 * MB + 1), samples.TXT)
     doc = failed(client, created["document"]["id"], "too_large")
     assert "26214401 bytes" in doc["error"]["message"]
 
@@ -102,7 +108,7 @@ def test_pdf_over_the_page_cap(client: Client, sentinel: Any) -> None:
 
 
 def test_filename_with_path_separators_and_control_characters(client: Client, storage: Storage) -> None:
-    created = client.create("../../etc/\x00evil\r\nname\\..\\notes.txt", samples.TXT, 20)
+    created = client.create("../../etc/\x00evil\r\nname\\..\\notes.txt", samples.TXT, 21)
     doc = created["document"]
     assert doc["filename"] == "notes.txt"
     assert created["upload"]["url"].split("?")[0].endswith(f"/users/{client.user.uid}/documents/{doc['id']}/notes.txt")
@@ -150,7 +156,7 @@ def test_events_for_another_users_path_or_unknown_documents_are_ignored(  # noqa
 def test_the_same_event_twice_changes_nothing(
     client: Client, storage: Storage, gateway_url: str, firestore_db: Any
 ) -> None:
-    created = client.create("twice.txt", samples.TXT, 30)
+    created = client.create("twice.txt", samples.TXT, 32)
     doc_id = created["document"]["id"]
     assert client.put(created["upload"], b"Delivered twice, processed once.").status_code == 200
     first = client.wait(doc_id)
@@ -184,12 +190,13 @@ def test_an_old_event_is_dropped_and_the_document_told(client: Client, gateway_u
 
 
 def test_upload_url_conditions_for_expiry_and_size(client: Client) -> None:
-    """Where the emulator cannot enforce the URL's conditions, the URL carries them: 15
-    minutes from signing, and at most the plan's bytes (see also the signed-URL test)."""
+    """The URL's conditions (enforced by the stack's storage front, see
+    test_upload_and_process): 15 minutes from signing, exactly the declared bytes, create only."""
     upload = client.create("x.pdf", samples.PDF, 10)["upload"]
     assert "X-Goog-Expires=900" in upload["url"]
-    assert upload["headers"]["x-goog-content-length-range"] == f"0,{25 * MB}"
-    assert "x-goog-content-length-range" in upload["url"]  # in X-Goog-SignedHeaders
+    assert upload["headers"]["x-goog-content-length-range"] == "10,10"
+    assert upload["headers"]["x-goog-if-generation-match"] == "0"
+    assert "x-goog-content-length-range%3Bx-goog-if-generation-match" in upload["url"]  # X-Goog-SignedHeaders
 
 
 def test_monthly_page_quota(client: Client, firestore_db: Any) -> None:
@@ -212,9 +219,10 @@ def test_monthly_page_quota(client: Client, firestore_db: Any) -> None:
 def test_a_duplicate_delivery_during_processing_is_retried_not_run_twice(
     client: Client, storage: Storage, gateway_url: str, firestore_db: Any
 ) -> None:
-    created = client.create("slow.pdf", samples.PDF, 10)
+    pdf = samples.make_pdf(300, sentences=30)
+    created = client.create("slow.pdf", samples.PDF, len(pdf))
     doc_id = created["document"]["id"]
-    assert client.put(created["upload"], samples.make_pdf(300, sentences=30)).status_code == 200
+    assert client.put(created["upload"], pdf).status_code == 200
     deadline = time.monotonic() + 30
     while client.document(doc_id)["status"] != "processing":
         assert time.monotonic() < deadline

@@ -100,7 +100,7 @@ def test_transient_storage_failure_fails_the_delivery_then_the_retry_succeeds(
 
     from aksio.documents import process
 
-    created = client.create("retry.txt", samples.TXT, 40)
+    created = client.create("retry.txt", samples.TXT, len(b"Retried text about the Krebs cycle here."))
     doc_id = created["document"]["id"]
     name = f"users/{client.user.uid}/documents/{doc_id}/retry.txt"
     # an event for generation 7 of the document's object, run in this process

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
+from tasks_emulator.oidc import CertServer, Issuer
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -108,21 +111,37 @@ def test_trim_history() -> None:
     assert trim_history(turns[1:2], budget=2000) == []  # never starts with an answer whose question is gone
 
 
+ACCOUNT = "tasks@demo-aksio.iam.gserviceaccount.com"
+AUDIENCE = "http://127.0.0.1:8000/run-generation"
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[tuple[Issuer, CertServer]]:
+    """A local OIDC issuer (the Tasks emulator's) and its certificates served over HTTP, as
+    Google serves its own: the code fetches and checks them exactly as in production."""
+    key = Issuer()
+    server = CertServer(key).start()
+    yield key, server
+    server.stop()
+
+
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in ("RUN_GENERATION_URL", "TASKS_SERVICE_ACCOUNT", "TASKS_AUTH_SECRET"):
+def env(monkeypatch: pytest.MonkeyPatch, issuer: tuple[Issuer, CertServer]) -> Iterator[pytest.MonkeyPatch]:
+    for name in ("RUN_GENERATION_URL", "TASKS_SERVICE_ACCOUNT", "TASKS_AUTH_SECRET", "RUN_GENERATION_AUDIENCE"):
         monkeypatch.delenv(name, raising=False)
     for name in emulator_variables(os.environ):  # a production project refuses them
         monkeypatch.delenv(name)
     monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:8000")
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "demo-aksio")
+    monkeypatch.setenv("TASKS_OIDC_CERTS_URL", issuer[1].url)
     reset_clients()
     yield monkeypatch
     reset_clients()
 
 
-def test_task_names_are_deterministic_and_local_tasks_carry_the_secret(env: pytest.MonkeyPatch) -> None:
+def test_task_names_are_deterministic_and_tasks_carry_an_oidc_token_request(env: pytest.MonkeyPatch) -> None:
     env.setenv("TASKS_AUTH_SECRET", "s3cret")
+    env.setenv("TASKS_SERVICE_ACCOUNT", ACCOUNT)
     assert tasks.task_id("u1", "j1", 2) == tasks.task_id("u1", "j1", 2)
     assert tasks.task_id("u1", "j1", 2) != tasks.task_id("u2", "j1", 2)
     task = tasks.build_task("u1", "j1", 0)
@@ -130,14 +149,13 @@ def test_task_names_are_deterministic_and_local_tasks_carry_the_secret(env: pyte
         task["name"] == f"projects/demo-aksio/locations/us-central1/queues/ai-jobs/tasks/{tasks.task_id('u1', 'j1', 0)}"
     )
     http = task["http_request"]
-    assert http["url"] == "http://127.0.0.1:8000/run-generation"
-    assert http["headers"]["X-Aksio-Task-Secret"] == "s3cret"
-    assert "oidc_token" not in http
+    assert http["url"] == AUDIENCE
+    assert http["oidc_token"] == {"service_account_email": ACCOUNT, "audience": AUDIENCE}
+    assert http["headers"] == {"Content-Type": "application/json"}  # no shared secret, ever
 
 
-def test_production_tasks_carry_an_oidc_token_and_no_secret(env: pytest.MonkeyPatch) -> None:
+def test_production_tasks_carry_an_oidc_token(env: pytest.MonkeyPatch) -> None:
     env.setenv("GOOGLE_CLOUD_PROJECT", "aksio-prod")  # not demo-*: production
-    env.setenv("TASKS_AUTH_SECRET", "s3cret")
     env.setenv("RUN_GENERATION_URL", "https://run-generation-123.us-central1.run.app")
     env.setenv("TASKS_SERVICE_ACCOUNT", "tasks@demo.iam.gserviceaccount.com")
     reset_clients()
@@ -147,42 +165,95 @@ def test_production_tasks_carry_an_oidc_token_and_no_secret(env: pytest.MonkeyPa
         "service_account_email": "tasks@demo.iam.gserviceaccount.com",
         "audience": "https://run-generation-123.us-central1.run.app",
     }
-    assert "X-Aksio-Task-Secret" not in http["headers"]
-    # and in production the shared secret opens nothing
-    with pytest.raises(errors.Unauthenticated):
-        tasks.verify_task_caller(_request({"X-Aksio-Task-Secret": "s3cret"}))
-    env.setattr(
-        tasks,
-        "_verify_signed",
-        lambda token, audience: {"email": "tasks@demo.iam.gserviceaccount.com", "email_verified": True},
-    )
-    assert tasks.verify_task_caller(_request({"Authorization": "Bearer t"})) == "oidc"
-    env.setattr(tasks, "_verify_signed", lambda token, audience: {"email": "someone@else.com", "email_verified": True})
-    with pytest.raises(errors.PermissionDenied):
-        tasks.verify_task_caller(_request({"Authorization": "Bearer t"}))
+    assert http["headers"] == {"Content-Type": "application/json"}
 
 
 def _request(headers: dict[str, str]) -> Request:
     return Request(EnvironBuilder(method="POST", path="/", headers=headers).get_environ())
 
 
-def test_local_caller_check(env: pytest.MonkeyPatch) -> None:
-    with pytest.raises(errors.Unauthenticated):  # no secret configured: closed, never open
-        tasks.verify_task_caller(_request({"X-Aksio-Task-Secret": ""}))
-    env.setenv("TASKS_AUTH_SECRET", "s3cret")
-    reset_clients()
-    assert tasks.verify_task_caller(_request({"X-Aksio-Task-Secret": "s3cret"})) == "secret"
-    for headers in ({}, {"X-Aksio-Task-Secret": "s3cre"}, {"Authorization": "Bearer x"}):
-        with pytest.raises(errors.Unauthenticated):
-            tasks.verify_task_caller(_request(headers))
-
-
-def test_a_bad_oidc_token_is_refused(env: pytest.MonkeyPatch) -> None:
-    env.setenv("TASKS_SERVICE_ACCOUNT", "tasks@demo.iam.gserviceaccount.com")
-    env.setenv("RUN_GENERATION_URL", "https://run-generation.example")
+def _refusal(headers: dict[str, str]) -> str:
     with pytest.raises(errors.Unauthenticated) as err:
-        tasks.verify_task_caller(_request({"Authorization": "Bearer not-a-jwt"}))
-    assert err.value.code == "bad_task_token"
+        tasks.verify_task_caller(_request(headers))
+    return str(err.value.code)
+
+
+def test_a_signed_token_of_the_queue_account_for_our_audience_is_the_only_way_in(
+    env: pytest.MonkeyPatch, issuer: tuple[Issuer, CertServer]
+) -> None:
+    key, _ = issuer
+    env.setenv("TASKS_SERVICE_ACCOUNT", ACCOUNT)
+    env.setenv("TASKS_AUTH_SECRET", "s3cret")  # the old shared secret opens nothing now
+    reset_clients()
+    assert tasks.verify_task_caller(_request({"Authorization": f"Bearer {key.mint(ACCOUNT, AUDIENCE)}"})) == "oidc"
+    forged = Issuer().mint(ACCOUNT, AUDIENCE)  # right claims, another key
+    expired = key.mint(ACCOUNT, AUDIENCE, now=time.time() - 7200)
+    refused = {
+        "nothing": _refusal({}),
+        "the old shared secret": _refusal({"X-Aksio-Task-Secret": "s3cret"}),
+        "not a JWT": _refusal({"Authorization": "Bearer not-a-jwt"}),
+        "forged": _refusal({"Authorization": f"Bearer {forged}"}),
+        "tampered": _refusal({"Authorization": f"Bearer {key.mint(ACCOUNT, AUDIENCE)[:-3]}AAA"}),
+        "another audience": _refusal({"Authorization": f"Bearer {key.mint(ACCOUNT, 'https://elsewhere')}"}),
+        "expired": _refusal({"Authorization": f"Bearer {expired}"}),
+        "another issuer": _refusal({"Authorization": f"Bearer {key.mint(ACCOUNT, AUDIENCE, iss='https://evil')}"}),
+        "another account": _refusal({"Authorization": f"Bearer {key.mint('x@demo.iam.test', AUDIENCE)}"}),
+        "unverified email": _refusal({"Authorization": f"Bearer {key.mint(ACCOUNT, AUDIENCE, email_verified=False)}"}),
+        "stripped signature": _refusal({"Authorization": _stripped(_claims(key.mint(ACCOUNT, AUDIENCE)))}),
+    }
+    assert refused == {
+        "nothing": "task_auth_required",
+        "the old shared secret": "task_auth_required",
+        "not a JWT": "bad_task_token",
+        "forged": "bad_task_token",
+        "tampered": "bad_task_token",
+        "another audience": "bad_task_token",
+        "expired": "bad_task_token",
+        "another issuer": "bad_task_token",
+        "another account": "task_caller_denied",
+        "unverified email": "task_caller_denied",
+        "stripped signature": "bad_task_token",  # outside production a stripped token proves nothing
+    }
+
+
+def test_no_account_configured_is_closed(env: pytest.MonkeyPatch, issuer: tuple[Issuer, CertServer]) -> None:
+    assert _refusal({"Authorization": f"Bearer {issuer[0].mint(ACCOUNT, AUDIENCE)}"}) == "task_auth_required"
+
+
+def test_certificates_unreachable_is_a_retryable_503_not_a_401(env: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once closed
+    env.setenv("TASKS_SERVICE_ACCOUNT", ACCOUNT)
+    env.setenv("TASKS_OIDC_CERTS_URL", f"http://127.0.0.1:{port}/oauth2/v1/certs")
+    reset_clients()
+    token = Issuer().mint(ACCOUNT, AUDIENCE)
+    with pytest.raises(errors.Unavailable):
+        tasks.verify_task_caller(_request({"Authorization": f"Bearer {token}"}))
+
+
+def test_certificates_are_cached_and_refetched_for_an_unknown_key(
+    env: pytest.MonkeyPatch, issuer: tuple[Issuer, CertServer]
+) -> None:
+    key, server = issuer
+    env.setenv("TASKS_SERVICE_ACCOUNT", ACCOUNT)
+    reset_clients()
+    tasks.verify_task_caller(_request({"Authorization": f"Bearer {key.mint(ACCOUNT, AUDIENCE)}"}))
+    before = server.requests
+    for _ in range(3):
+        tasks.verify_task_caller(_request({"Authorization": f"Bearer {key.mint(ACCOUNT, AUDIENCE)}"}))
+    assert server.requests == before  # served from the cache (max-age)
+
+
+def _claims(token: str) -> dict[str, object]:
+    import base64
+    import json
+
+    payload = token.split(".")[1]
+    claims: dict[str, object] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 def test_follow_up_questions_are_searched_with_the_question_before() -> None:
@@ -222,5 +293,5 @@ def test_the_token_cloud_run_forwards_after_its_iam_check(env: pytest.MonkeyPatc
     for bad in ({"aud": "https://elsewhere"}, {"exp": time.time() - 3600}, {"iss": "https://evil.example"}):
         with pytest.raises(errors.Unauthenticated):
             tasks.verify_task_caller(_request({"Authorization": _stripped(good | bad)}))
-    with pytest.raises(errors.PermissionDenied):
+    with pytest.raises(errors.Unauthenticated):
         tasks.verify_task_caller(_request({"Authorization": _stripped(good | {"email": "x@y.z"})}))
