@@ -541,8 +541,10 @@ open({str(seen)!r}, "w").write(json.dumps({{
     env, jobs, run = seen_data["env"], seen_data["jobs"], seen_data["run"]
     assert env["FCM_API_BASE"].startswith("http://127.0.0.1:")
     assert env["SCHEDULER_URL"].startswith("http://127.0.0.1:")
-    [job] = jobs["jobs"]
-    assert job["name"] == "send-reminders"
+    by_name = {j["name"]: j for j in jobs["jobs"]}
+    assert set(by_name) == {"send-reminders", "refit-fsrs"}
+    assert by_name["refit-fsrs"]["every"] == 24 * 60
+    job = by_name["send-reminders"]
     assert job["every"] == 15
     assert job["url"] == env["GATEWAY_URL"] + "/send-reminders"
     assert job["headers"] == ["X-Aksio-Task-Secret"]

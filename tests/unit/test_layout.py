@@ -33,3 +33,12 @@ def test_each_main_is_thin_and_defines_its_entry_point() -> None:
         assert decorator == f"functions_framework.{expected}", name
         code_lines = [line for line in source.splitlines() if line.strip() and not line.startswith(('"', "#"))]
         assert len(code_lines) <= 15, f"{name}/main.py should stay a few lines; logic belongs in lib/aksio"
+
+
+def test_the_local_scheduler_has_a_job_for_every_scheduler_function() -> None:
+    from stack.settings import SCHEDULER_JOBS
+
+    scheduled = {name for name, spec in MANIFEST.items() if spec["trigger"] == "scheduler"}
+    assert {name for name, _, _ in SCHEDULER_JOBS} == scheduled
+    for name, _, path in SCHEDULER_JOBS:
+        assert path == f"/{name}"
