@@ -3,7 +3,8 @@
 Checks (each printed as ``ok`` or ``FAIL`` with what was seen):
 
 - ``health``: ``GET <health>/`` answers 200 JSON with ``"status": "ok"``;
-- ``openapi``: the OpenAPI document is served (200 JSON, ``openapi`` 3.x, some ``paths``);
+- ``openapi``: the OpenAPI document is served (200 JSON, ``openapi`` 3.x, some ``paths``), by
+  default at ``/health/openapi.json`` (where health serves it in production);
 - ``unauthenticated``: ``GET <decks>/`` without a token answers 401 JSON ``unauthenticated``;
 - ``webhook-unsigned``: ``POST <stripe-webhook>/`` without ``Stripe-Signature`` answers 400
   JSON ``invalid_signature`` (and so changes nothing).
@@ -172,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--base-url", help="every function at URL/<name>")
     where.add_argument("--terraform-outputs", help="a file holding `terraform output -json`")
-    parser.add_argument("--openapi-path", default="/openapi.json", help="path of the document below the base URL")
+    parser.add_argument(
+        "--openapi-path",
+        default="/health/openapi.json",
+        help="path of the document below the base URL (health serves it in production)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--attempts", type=int, default=3, help="tries per check before it fails")
     parser.add_argument("--wait", type=float, default=10.0, help="seconds between tries")

@@ -30,7 +30,7 @@ DRYRUN = REPO / "local" / "cloudbuild_dryrun.py"
 # Small, but through the local stack: the smoke test's own tests against the build's gateway.
 SUBSET = "tests/e2e/test_smoke.py::test_green_against_the_local_gateway"
 PRODUCTION = {
-    "_STRIPE_PRICE_PRO": "price_dryrun_pro",
+    "_STRIPE_PRICE_PRO": "price_1DryRunPro",
     "_BILLING_RETURN_ORIGINS": '["https://app.example.test"]',
     "_ALLOWED_ORIGINS": '["https://app.example.test"]',
 }
@@ -94,7 +94,9 @@ def builds(gateway_url: str) -> Iterator[dict[str, Build]]:
                 dry_run, workdir, "failing", {"_DEPLOY": "true", "_TEST_ARGS": broken_args} | PRODUCTION
             )
             done = {"pr": pr.result(), "failing": failing.result()}
-        done["main"] = dry_run(workdir, "main", {"_DEPLOY": "true", "_TEST_ARGS": SUBSET} | PRODUCTION)
+        # The gateway's own document: production's health serves it at /health/openapi.json.
+        main = {"_DEPLOY": "true", "_TEST_ARGS": SUBSET, "_OPENAPI_PATH": "/openapi.json"} | PRODUCTION
+        done["main"] = dry_run(workdir, "main", main)
         yield done
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -127,7 +129,7 @@ def test_main_build_plans_applies_and_smoke_tests(builds: dict[str, Build]) -> N
     commands = [command(argv) for argv in calls]
     assert commands == ["fmt", "init", "validate", "init", "plan", "apply", "output"]
     plan = calls[4]
-    assert "-var=stripe_price_pro=price_dryrun_pro" in plan
+    assert '-var=stripe_prices={STRIPE_PRICE_PRO="price_1DryRunPro"}' in plan
     assert '-var=billing_return_origins=["https://app.example.test"]' in plan
     assert '-var=allowed_origins=["https://app.example.test"]' in plan
     assert "-var=region=europe-west1" in plan

@@ -18,9 +18,13 @@ REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "local" / "smoke.py"
 
 
+# The local gateway's own document (at its root); production's is health's /health/openapi.json.
+OPENAPI = "/openapi.json"
+
+
 def smoke(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SMOKE), "--attempts", "1", "--timeout", "20", *args],
+        [sys.executable, str(SMOKE), "--attempts", "1", "--timeout", "20", "--openapi-path", OPENAPI, *args],
         capture_output=True,
         text=True,
         timeout=120,

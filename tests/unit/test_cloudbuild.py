@@ -67,19 +67,20 @@ def test_plan_passes_the_production_settings_and_europe() -> None:
     assert subs["_REGION"] == "europe-west1"
     plan = steps()["terraform-plan"]
     text = script(plan)
-    for var, env in (
-        ("stripe_price_pro", "STRIPE_PRICE_PRO"),
-        ("billing_return_origins", "BILLING_RETURN_ORIGINS"),
-        ("allowed_origins", "ALLOWED_ORIGINS"),
-    ):
+    for env in ("STRIPE_PRICE_PRO", "BILLING_RETURN_ORIGINS", "ALLOWED_ORIGINS"):
         assert f"{env}=${{_{env}}}" in plan["env"]
-        assert f'-var="{var}=$${env}"' in text
         assert f'[ -n "$${env}" ] || missing=' in text  # an empty one stops the build
+    assert '-var="stripe_prices={STRIPE_PRICE_PRO=\\"$$STRIPE_PRICE_PRO\\"}"' in text
+    assert '-var="billing_return_origins=$$BILLING_RETURN_ORIGINS"' in text
+    assert '-var="allowed_origins=$$ALLOWED_ORIGINS"' in text
     assert '-var="region=${_REGION}"' in text
     apply = script(steps()["terraform-apply"])
     assert "apply -input=false tfplan" in apply
     assert "output -json > build/terraform-outputs.json" in apply
     assert "local/smoke.py --terraform-outputs build/terraform-outputs.json" in script(steps()["smoke"])
+    # where health serves the committed document in production (smoke.py's default too)
+    assert subs["_OPENAPI_PATH"] == "/health/openapi.json"
+    assert '--openapi-path "${_OPENAPI_PATH}"' in script(steps()["smoke"])
 
 
 def test_the_builder_image_is_the_one_local_builder_pushes() -> None:
