@@ -10,7 +10,7 @@ PORT   ?= 8080
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit lint format package openapi openapi-accept bench \
+.PHONY: help install run test test-unit lint format package openapi openapi-accept contract bench \
         firestore-emulator conformance clean terraform-check
 
 help: ## list the targets
@@ -50,6 +50,9 @@ package: $(STAMP) ## build each function's deployable source into build/<functio
 
 openapi: $(STAMP) ## print the OpenAPI 3.1 document the code generates
 	@$(PY) -m aksio.openapi
+
+contract: $(STAMP) ## the API contract against git ref BASE (default HEAD~1): no drift, no unversioned breaking change
+	$(PY) local/contract.py check --require-base --base $(or $(BASE),HEAD~1)
 
 openapi-accept: $(STAMP) ## commit-ready lib/aksio/openapi.json (refuses a breaking change without a version bump and changelog entry)
 	$(PY) local/contract.py accept

@@ -205,7 +205,7 @@ def at_git(ref: str) -> dict[str, Any] | None:
     return document
 
 
-def check(base: str) -> list[str]:
+def check(base: str, *, require_base: bool = False) -> list[str]:
     problems = []
     committed = json.loads(DOCUMENT.read_text())
     if render(generated()) != DOCUMENT.read_text():
@@ -216,6 +216,8 @@ def check(base: str) -> list[str]:
     previous = at_git(base)
     if previous is not None:
         problems += gate(previous, committed, CHANGELOG.read_text())
+    elif require_base:
+        problems.append(f"no committed document at {base} to compare with (a shallow checkout? fetch the history)")
     else:
         print(f"contract: no committed document at {base}: nothing earlier to break", file=sys.stderr)
     return problems
@@ -234,9 +236,10 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     checking = sub.add_parser("check")
     checking.add_argument("--base", default="HEAD~1", help="git ref of the contract to compare with")
+    checking.add_argument("--require-base", action="store_true", help="fail when git has no document at --base")
     sub.add_parser("accept")
     args = parser.parse_args()
-    problems = check(args.base) if args.command == "check" else accept()
+    problems = check(args.base, require_base=args.require_base) if args.command == "check" else accept()
     for problem in problems:
         print(f"contract: {problem}", file=sys.stderr)
     if problems:

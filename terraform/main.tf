@@ -8,6 +8,7 @@
 #   tasks             the Cloud Tasks queue of AI jobs
 #   functions         every function of functions/functions.json
 #   scheduler         a Cloud Scheduler job per scheduler function
+#   monitoring        log-based metrics, alert policies, the health uptime check, a dashboard
 
 provider "google" {
   project = var.project_id
@@ -45,6 +46,7 @@ locals {
     "cloudscheduler.googleapis.com",
     "secretmanager.googleapis.com",
     "logging.googleapis.com",
+    "monitoring.googleapis.com", # alert policies, uptime check, dashboard (modules/monitoring)
   ]
 }
 
@@ -149,4 +151,22 @@ module "scheduler" {
   targets               = module.functions.scheduler_targets
   service_account_email = module.iam.scheduler_invoker_email
   time_zone             = var.scheduler_time_zone
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  project_id                = module.project_services.project_id
+  prefix                    = var.prefix
+  functions                 = local.functions
+  latency_targets_ms        = var.latency_targets_ms
+  default_latency_target_ms = var.default_latency_target_ms
+  error_ratio_threshold     = var.alert_error_ratio
+  tasks_queue               = module.tasks.name
+  health_host               = "${var.region}-${var.project_id}.cloudfunctions.net"
+  notification_channels     = var.alert_notification_channels
+  notification_email        = var.alert_email
+  labels                    = var.labels
+
+  depends_on = [module.functions]
 }

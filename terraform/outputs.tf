@@ -37,3 +37,13 @@ output "scheduler_jobs" {
   description = "Cloud Scheduler job ID by function name."
   value       = module.scheduler.job_ids
 }
+
+output "monitoring" {
+  description = "Log-based metric types by event, the health uptime check ID, the dashboard ID and the alert channels."
+  value = {
+    log_metrics           = module.monitoring.log_metrics
+    uptime_check_id       = module.monitoring.uptime_check_id
+    dashboard_id          = module.monitoring.dashboard_id
+    notification_channels = module.monitoring.notification_channels
+  }
+}

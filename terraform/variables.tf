@@ -187,3 +187,66 @@ variable "labels" {
     app = "aksio"
   }
 }
+
+# --- monitoring (modules/monitoring) ----------------------------------------------------------
+
+variable "alert_notification_channels" {
+  description = "Existing Cloud Monitoring notification channels every alert notifies (projects/PROJECT/notificationChannels/ID: email, Slack, PagerDuty...)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.alert_notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
+    error_message = "alert_notification_channels entries are projects/PROJECT/notificationChannels/ID."
+  }
+}
+
+variable "alert_email" {
+  description = "An email address alerts go to (an email channel is created for it); empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an email address, or empty."
+  }
+}
+
+variable "alert_error_ratio" {
+  description = "Share of a function's requests answered 5xx over 5 minutes that opens an incident."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.alert_error_ratio > 0 && var.alert_error_ratio < 1
+    error_message = "alert_error_ratio is a share between 0 and 1."
+  }
+}
+
+variable "latency_targets_ms" {
+  description = "p95 latency target (ms) by HTTP function, for its latency alert; a function not listed takes the manifest's latency_target_ms, else default_latency_target_ms. review-card's is the product's p95 < 200 ms; chat-reply streams a model's answer."
+  type        = map(number)
+  default = {
+    "health"                  = 500
+    "review-card"             = 200
+    "study-queue"             = 300
+    "cards"                   = 300
+    "decks"                   = 500
+    "stats"                   = 500
+    "notifications"           = 500
+    "account"                 = 1000
+    "create-upload"           = 1000
+    "documents"               = 1000
+    "generate-flashcards"     = 1000
+    "create-checkout-session" = 3000
+    "create-portal-session"   = 3000
+    "stripe-webhook"          = 3000
+    "chat-reply"              = 30000
+  }
+}
+
+variable "default_latency_target_ms" {
+  description = "p95 latency target (ms) of an HTTP function with none in latency_targets_ms or the manifest."
+  type        = number
+  default     = 1000
+}

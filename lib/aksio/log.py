@@ -5,6 +5,10 @@ when the request carried ``X-Cloud-Trace-Context``, the ``logging.googleapis.com
 field that groups a request's lines in the console.
 
 Never pass tokens, keys or user content to a logger: log ids and sizes, not values.
+
+Business events are log lines with an ``event`` field (``extra={"event": "card_reviewed"}``),
+``jsonPayload.event`` in Cloud Logging: terraform/modules/monitoring counts each name listed in
+its ``log_events`` with a log-based metric (a test checks the code logs every listed name).
 """
 
 from __future__ import annotations

@@ -75,7 +75,9 @@ def _configured_provider() -> Provider:
             from aksio import errors, log
 
             why = "AI_PROVIDER=openai" if cfg.ai_provider == "openai" else "production"
-            log.get_logger("aksio.ai").error("no OPENAI_API_KEY configured (%s): AI is unavailable", why)
+            log.get_logger("aksio.ai").error(
+                "no OPENAI_API_KEY configured (%s): AI is unavailable", why, extra={"event": "ai_disabled"}
+            )
             raise errors.Unavailable(
                 "AI features are unavailable: no AI provider is configured.", code="ai_unavailable", retry_after=60
             )

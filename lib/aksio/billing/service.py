@@ -72,6 +72,7 @@ def checkout(
         "checkout session create", lambda: stripe_api.client().v1.checkout.sessions.create(params=params)
     )
     data = stripe_api.as_dict(session)
+    _log.info("checkout session created", extra={"event": "checkout_started", "plan": plan.id})
     return {"id": data["id"], "url": data["url"], "customer_id": customer}
 
 
@@ -141,7 +142,15 @@ def webhook(db: Client, payload: bytes, header: str | None) -> WebhookResult:
     _log.info(
         "stripe event %s",
         recorded.outcome,
-        extra={"eventId": event_id, "eventType": kind, "uid": recorded.uid, "reason": recorded.reason or None},
+        extra={
+            "eventId": event_id,
+            "eventType": kind,
+            "uid": recorded.uid,
+            "reason": recorded.reason or None,
+            "event": "checkout_completed"
+            if isinstance(meaning, model.CheckoutCompleted) and recorded.outcome == "applied"
+            else None,
+        },
     )
     return WebhookResult(event_id, kind, recorded.outcome, plan)
 

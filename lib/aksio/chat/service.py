@@ -124,6 +124,7 @@ def save(db: Client, prep: Prepared, answer: Answer) -> m.ChatReply:
         return ids
 
     user_id, bot_id = fs.run_transaction(db, run, what="chat reply")
+    _log.info("tutor answered", extra={"event": "tutor_message", "grounded": answer.grounded})
     return m.ChatReply(chat_id=prep.chat_id, user_message=question.view(user_id), message=reply.view(bot_id))
 
 

@@ -125,13 +125,19 @@ def handle(event: Event) -> str:
         _log.info(
             "document failed: %s",
             problem.code,
-            extra={"documentId": doc_id, "generation": generation, "code": problem.code},
+            extra={"documentId": doc_id, "generation": generation, "code": problem.code, "event": "upload_failed"},
         )
         return "failed"
+    name = "upload_ready" if outcome.startswith("ready") else "upload_failed" if outcome.startswith("failed") else None
     _log.info(
         "document %s",
         outcome,
-        extra={"documentId": doc_id, "generation": generation, "ms": round((time.perf_counter() - started) * 1000)},
+        extra={
+            "documentId": doc_id,
+            "generation": generation,
+            "ms": round((time.perf_counter() - started) * 1000),
+            "event": name,
+        },
     )
     return outcome
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aksio import lazy
+from aksio import lazy, log
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
 from aksio.openapi import Link
@@ -18,6 +18,7 @@ from aksio.study.service import Json
 models = lazy.models("aksio.study.api")
 
 api = Api("review-card", summary="Review a card on the FSRS schedule")
+_log = log.get_logger("aksio.review")
 
 
 REVIEWED = (
@@ -40,6 +41,8 @@ def review(ctx: Ctx) -> Result:
     from aksio.study import reviews
 
     result, replayed = reviews.review_card(FirestoreStudy(firestore_client(), ctx.uid), ctx.body)
+    if not replayed:  # the business event of the log-based metric card_reviewed (terraform/modules/monitoring)
+        _log.info("card reviewed", extra={"event": "card_reviewed"})
     return Result(result, headers={"Idempotent-Replayed": "true" if replayed else "false"})
 
 

@@ -219,6 +219,7 @@ def commit_step(store: GenerationStore, job_id: str, work: jobs.StepWork, *, now
     step whose record exists (a concurrent duplicate got there first) commits nothing."""
     when = now or fs.utcnow()
     ids = [cid for cid, _ in work.fresh]
+    written = [0]  # cards written by the transaction's last (committed) run
 
     def commit(tx: GenerationTx) -> str:
         recorded = tx.step_recorded(job_id, work.step)
@@ -233,6 +234,7 @@ def commit_step(store: GenerationStore, job_id: str, work: jobs.StepWork, *, now
             tx.update_job(job_id, plan.job_changes)
         if plan.outcome != "done":
             return plan.outcome
+        written[0] = len(plan.cards)
         for cid, doc in plan.cards:
             if work.draft_mode:
                 tx.create_draft(job_id, cid, doc | {"jobId": job_id})
@@ -245,7 +247,13 @@ def commit_step(store: GenerationStore, job_id: str, work: jobs.StepWork, *, now
             tx.add_tokens(work.usage, when)
         return "done"
 
-    return store.run(commit, what="generation step")
+    outcome = store.run(commit, what="generation step")
+    if outcome == "done":
+        _log.info(
+            "cards generated",
+            extra={"event": "cards_generated", "jobId": job_id, "cards": written[0], "draft": work.draft_mode},
+        )
+    return outcome
 
 
 def _next(enqueue: Enqueue, uid: str, job_id: str, step: int, total: int) -> None:
@@ -257,7 +265,7 @@ def fail_job(db: Client, uid: str, job_id: str, code: str, message: str) -> None
     """Mark the job failed with a reason (unless it already ended); a job that made no card
     gives its generation back to the quota."""
     if mark_failed(FirestoreGeneration(db, uid), job_id, code, message, fs.utcnow()):
-        _log.warning("generation job failed: %s", code, extra={"jobId": job_id})
+        _log.warning("generation job failed: %s", code, extra={"jobId": job_id, "event": "generation_failed"})
         refund_if_empty(db, uid, job_id)
 
 
