@@ -24,6 +24,11 @@ CARD_CALLS = 2
 REPAIR_EXTRA = 4000 * 4 + len(prompts.REPAIR.encode()) + 200 + 2 * MESSAGE_OVERHEAD
 
 
+# Provider error codes after which nothing was billed (the call was refused before any work):
+# a reservation is released in full; after any other failure it stays counted.
+NOT_BILLED = frozenset({"model_unreachable", "model_rate_limited", "model_quota", "model_rejected"})
+
+
 def text_bound(text: str) -> int:
     return len(text.encode("utf-8", errors="replace"))
 

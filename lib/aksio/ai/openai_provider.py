@@ -63,6 +63,7 @@ class OpenAISettings:
     max_retries: int = 1
     response_format: str = "json_schema"
     max_output_tokens: int = 4096
+    chat_max_output_tokens: int = 1024
 
     @classmethod
     def from_config(cls, api_key: str, cfg: Config | None = None) -> OpenAISettings:
@@ -79,6 +80,7 @@ class OpenAISettings:
             max_retries=cfg.openai_max_retries,
             response_format=cfg.openai_response_format,
             max_output_tokens=cfg.openai_max_output_tokens,
+            chat_max_output_tokens=cfg.chat_max_output_tokens,
         )
 
 
@@ -277,7 +279,7 @@ class OpenAIProvider:
 
         messages = prompts.chat_messages(question, passages, history)
         if on_delta is None:
-            response = self._chat(messages, temperature=0.2)
+            response = self._chat(messages, temperature=0.2, max_tokens=self.settings.chat_max_output_tokens)
             text = response.choices[0].message.content or ""
             usage = _usage(response)
         else:
@@ -288,6 +290,7 @@ class OpenAIProvider:
                     model=self.settings.model,
                     messages=messages,
                     temperature=0.2,
+                    max_tokens=self.settings.chat_max_output_tokens,
                     stream=True,
                     stream_options={"include_usage": True},
                 )

@@ -115,7 +115,7 @@ def embed_chunks(
         try:
             vectors, spent = p.embed(batch)
         except ProviderError as exc:
-            usage.settle(db, held, 0 if exc.code in NOT_BILLED else held.amount)
+            usage.settle(db, held, 0 if exc.code in bounds.NOT_BILLED else held.amount)
             if exc.transient:
                 raise
             _log.error("embeddings refused, the document stays lexical: %s", exc.message)
@@ -129,10 +129,6 @@ def embed_chunks(
         )
         dims = len(vectors[-1]) if vectors else dims
     return model, dims
-
-
-# Provider errors after which the provider billed nothing (refused before any work).
-NOT_BILLED = frozenset({"model_unreachable", "model_rate_limited", "model_quota", "model_rejected"})
 
 
 def nearest(

@@ -11,7 +11,13 @@ from aksio.http import Api, Ctx
 api = Api("create-checkout-session", summary="Start a Stripe Checkout for a paid plan")
 
 
-@api.post("/", body=models.CheckoutRequest, response=models.CheckoutSession, errors=(400, 409, 413, 415, 503))
+@api.post(
+    "/",
+    body=models.CheckoutRequest,
+    response=models.CheckoutSession,
+    errors=(400, 401, 409, 413, 415, 503),
+    spends="billing",
+)
 def create(ctx: Ctx) -> models.CheckoutSession:
     """A Checkout session for the plan's price; redirect the browser to ``url``. 409 when the
     user already has a subscription (manage it in the portal)."""

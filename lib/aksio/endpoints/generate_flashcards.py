@@ -32,8 +32,9 @@ def _job_id(ctx: Ctx) -> str:
     response=models.JobStarted,
     status=202,
     replay_status=200,
-    errors=(400, 404, 409, 413, 415, 429, 503),
+    errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
     links=STARTED,
+    spends="ai",
 )
 def start(ctx: Ctx) -> Result:
     """Start a job: ``documentIds`` or ``text``, into ``deckId`` or ``newDeckName``, ``count``
