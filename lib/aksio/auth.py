@@ -118,6 +118,10 @@ def verify(authorization: str | None, *, check_revoked: bool = False) -> Caller:
         raise Unavailable("Could not verify the ID token right now; retry shortly.") from None
     except (auth.InvalidIdTokenError, ValueError):
         raise Unauthenticated("The ID token is invalid.") from None
+    from aksio.ids import valid_uid
+
+    if not valid_uid(claims.get("uid")):  # it goes into Firestore and Storage paths
+        raise Unauthenticated("This account's user id is not supported.", code="invalid_uid")
     return Caller(
         uid=claims["uid"],
         email=claims.get("email"),

@@ -156,6 +156,7 @@ class Api:
         spends: str | None = None,
     ) -> Callable[[Handler], Handler]:
         assert spends in (None, "ai", "upload", "billing"), spends
+
         def register(handler: Handler) -> Handler:
             route = Route(
                 path=path,

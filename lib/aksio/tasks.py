@@ -111,7 +111,15 @@ def _audience() -> str:
 def verify_task_caller(request: Request) -> str:
     """Whether this request comes from our queue; returns how it was authenticated
     (``secret`` or ``oidc``), else raises 401/403. Never open: with neither a shared
-    secret (local) nor a service account (production) configured, every call is refused."""
+    secret (local) nor a service account (production) configured, every call is refused.
+
+    A request carrying both ``Authorization`` and ``X-Serverless-Authorization`` is refused:
+    Cloud Run authenticated the latter, and the former would then be a second, unchecked
+    identity (whoever passed Cloud Run's check could name any caller in it)."""
+    if request.headers.get("X-Serverless-Authorization") and request.headers.get("Authorization"):
+        raise errors.Unauthenticated(
+            "Send one identity: Authorization or X-Serverless-Authorization, not both.", code="ambiguous_caller"
+        )
     cfg = get_config()
     return verify_caller(request, account=cfg.tasks_service_account, audience=_audience, what="generation steps")
 

@@ -26,7 +26,7 @@ def create(ctx: Ctx) -> models.CheckoutSession:
     session = service.checkout(
         firestore_client(),
         ctx.uid,
-        email=ctx.caller.email,
+        email=ctx.caller.email if ctx.caller.email_verified else None,  # Stripe gets only a verified email
         plan_id=body.plan,
         success_url=body.success_url,
         cancel_url=body.cancel_url,

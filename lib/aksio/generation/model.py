@@ -103,6 +103,15 @@ class GenerateRequest(RequestModel):
     # Cards as drafts to accept or reject (default: the user's setting draftGeneratedCards).
     draft: bool | None = None
 
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        from aksio.ai.prompts import language_name
+
+        if value is not None and language_name(value) != " ".join(value.split()):
+            raise ValueError("a language name: letters, spaces, hyphens, apostrophes and parentheses (e.g. 'pt-BR')")
+        return value
+
     @field_validator("text")
     @classmethod
     def _text(cls, value: str | None) -> str | None:
