@@ -26,6 +26,8 @@ UNVERIFIED = "Verify your email address first: AI features and uploads need a ve
 
 
 def check(caller: Caller, spends: str) -> None:
+    if spends not in SPENDS:  # pragma: no cover - a route declared with a typo
+        raise ValueError(f"spends={spends!r}: one of {', '.join(SPENDS)}")
     if spends == "ai":
         from aksio.ai import require_enabled
 

@@ -155,8 +155,6 @@ class Api:
         doc: dict[str, Any] | None = None,
         spends: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        assert spends in (None, "ai", "upload", "billing"), spends
-
         def register(handler: Handler) -> Handler:
             route = Route(
                 path=path,
