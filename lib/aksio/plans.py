@@ -31,6 +31,8 @@ class Limits:
     # (aksio.usage.reserve) and settled after with what the call really used.
     ai_tokens_per_month: int
     embedding_tokens_per_month: int
+    # Requests to the model or the embeddings API (each reserved before it is made).
+    ai_calls_per_month: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ FREE = Plan(
         tutor_messages_per_day=30,
         ai_tokens_per_month=1_000_000,
         embedding_tokens_per_month=2_000_000,
+        ai_calls_per_month=3_000,
     ),
 )
 PRO = Plan(
@@ -70,6 +73,7 @@ PRO = Plan(
         tutor_messages_per_day=500,
         ai_tokens_per_month=20_000_000,
         embedding_tokens_per_month=40_000_000,
+        ai_calls_per_month=60_000,
     ),
     price_env="STRIPE_PRICE_PRO",
 )

@@ -46,6 +46,7 @@ TUTOR_MESSAGES = Meter("tutorMessages", "day", "tutor_messages_per_day", "tutor 
 PAGES = Meter("pages", "month", "pages_per_month", "document pages")
 AI_TOKENS = Meter("aiTokens", "month", "ai_tokens_per_month", "AI tokens")
 EMBEDDING_TOKENS = Meter("embeddingTokens", "month", "embedding_tokens_per_month", "embedding tokens")
+AI_CALLS = Meter("aiCalls", "month", "ai_calls_per_month", "AI calls")  # model and embedding requests
 
 
 def period_key(kind: PeriodKind, now: datetime) -> str:
@@ -213,31 +214,63 @@ def add_tokens_in(  # noqa: PLR0917 - the positional order generation calls it w
 
 @dataclass(frozen=True)
 class Reservation:
-    """Units of a meter counted before the call that may spend them (see :func:`reserve`)."""
+    """Tokens of a meter, and AI calls, counted before the call that may spend them (see
+    :func:`reserve`)."""
 
     uid: str
     meter: Meter
     amount: int
     period: str
+    calls: int = 0
 
 
-def reserve(db: Client, uid: str, meter: Meter, amount: int, now: datetime | None = None) -> Reservation:
-    """Count ``amount`` (the most the coming call can spend) against the plan's limit, in one
-    transaction; :class:`OverQuota` (with ``details.limit`` and ``needed``) when it does not
-    fit, and then nothing is counted and the caller makes no call."""
+def _reserve_in(tx: Any, db: Client, uid: str, meter: Meter, *, amount: int, calls: int, now: datetime) -> None:
+    user = fs.read_user(db, uid, tx)
+    period = period_key(meter.period, now)
+    ref = usage_ref(db, uid, period)
+    data = fs.read(ref, tx)
+    changes: dict[str, Any] = {"period": period, "resetsAt": period_end(meter.period, now), "updatedAt": now}
+    for m, n in ((meter, amount), (AI_CALLS, calls)):
+        count, limit = _count(data, m), limit_for(m, user, now)
+        if n and count + n > limit:
+            raise over_quota(m, limit, count, now, n)
+        changes[m.field] = count + n
+    tx.set(ref, changes, merge=True)
+
+
+def reserve(
+    db: Client, uid: str, meter: Meter, amount: int, *, calls: int = 1, now: datetime | None = None
+) -> Reservation:
+    """Count ``amount`` tokens of ``meter`` (the most the coming call can spend) and ``calls``
+    AI calls (the most requests it makes) against the plan's monthly limits, in one
+    transaction; :class:`OverQuota` (with ``details.limit`` and ``needed``) when either does
+    not fit, and then nothing is counted and the caller makes no call."""
     when = now or fs.utcnow()
-    amount = max(0, int(amount))
-    fs.run_transaction(db, lambda tx: charge_in(tx, db, uid, meter, when, amount=amount), what=f"reserve {meter.field}")
-    return Reservation(uid, meter, amount, period_key(meter.period, when))
+    amount, calls = max(0, int(amount)), max(0, int(calls))
+    fs.run_transaction(
+        db,
+        lambda tx: _reserve_in(tx, db, uid, meter, amount=amount, calls=calls, now=when),
+        what=f"reserve {meter.field}",
+    )
+    return Reservation(uid, meter, amount, period_key(meter.period, when), calls)
 
 
-def settle(db: Client, reservation: Reservation, used: int) -> None:
-    """Replace the reservation by what the call really ``used``: the unused part goes back
-    (an atomic increment, so it needs no transaction and races with none)."""
+def settle(db: Client, reservation: Reservation, used: int, calls: int | None = None) -> None:
+    """Replace the reservation by what the call really ``used`` (tokens) and made (``calls``;
+    None: as reserved): the unused part goes back (atomic increments, so it needs no
+    transaction and races with none)."""
     from google.cloud import firestore
 
-    change = int(used) - reservation.amount
-    if change == 0:
-        return
-    ref = usage_ref(db, reservation.uid, reservation.period)
-    ref.set({reservation.meter.field: firestore.Increment(change), "updatedAt": fs.utcnow()}, merge=True)
+    changes: dict[str, Any] = {}
+    if int(used) != reservation.amount:
+        changes[reservation.meter.field] = firestore.Increment(int(used) - reservation.amount)
+    if calls is not None and int(calls) != reservation.calls:
+        changes[AI_CALLS.field] = firestore.Increment(int(calls) - reservation.calls)
+    if changes:
+        ref = usage_ref(db, reservation.uid, reservation.period)
+        ref.set(changes | {"updatedAt": fs.utcnow()}, merge=True)
+
+
+def release(db: Client, reservation: Reservation) -> None:
+    """The call was never made (or billed nothing): everything reserved goes back."""
+    settle(db, reservation, 0, 0)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aksio import errors, log, usage
 from aksio import firestore as fs
 from aksio.ai import bounds
-from aksio.ai.base import Answer, Delta, Passage, PermanentProviderError, Provider, TransientProviderError, Turn
+from aksio.ai.base import Answer, Delta, Passage, PermanentProviderError, Provider, TransientProviderError, Turn, Usage
 from aksio.chat import grounding, repository
 from aksio.chat import model as m
 from aksio.config import get_config
@@ -90,17 +90,17 @@ def prepare(db: Client, uid: str, body: m.ChatRequest) -> Prepared:
     )
 
 
-def _settle(db: Client, prep: Prepared, used: int | None) -> None:
+def _settle(db: Client, prep: Prepared, used: Usage | None) -> None:
     """The reserved tokens become what the answer used (None: unknown, all of them stay)."""
-    if prep.tokens is not None:
-        usage.settle(db, prep.tokens, prep.tokens.amount if used is None else used)
+    if prep.tokens is not None and used is not None:
+        usage.settle(db, prep.tokens, used.total_tokens, used.calls)
 
 
 def complete(db: Client, prep: Prepared, provider: Provider, on_delta: Delta | None = None) -> m.ChatReply:
     try:
         answer = provider.answer(prep.question, prep.passages, prep.history, on_delta)
     except (TransientProviderError, PermanentProviderError) as exc:
-        _settle(db, prep, 0 if exc.code in bounds.NOT_BILLED else None)
+        _settle(db, prep, Usage() if exc.code in bounds.NOT_BILLED else None)
         usage.refund(db, prep.uid, usage.TUTOR_MESSAGES, prep.charged_at)
         if isinstance(exc, PermanentProviderError):
             raise errors.Unavailable(f"The tutor could not answer: {exc.message}", code=exc.code) from exc
@@ -109,7 +109,7 @@ def complete(db: Client, prep: Prepared, provider: Provider, on_delta: Delta | N
         _settle(db, prep, None)
         usage.refund(db, prep.uid, usage.TUTOR_MESSAGES, prep.charged_at)
         raise
-    _settle(db, prep, answer.usage.total_tokens)
+    _settle(db, prep, answer.usage)
     return save(db, prep, answer)
 
 

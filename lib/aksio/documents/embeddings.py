@@ -115,7 +115,8 @@ def embed_chunks(
         try:
             vectors, spent = p.embed(batch)
         except ProviderError as exc:
-            usage.settle(db, held, 0 if exc.code in bounds.NOT_BILLED else held.amount)
+            if exc.code in bounds.NOT_BILLED:
+                usage.release(db, held)
             if exc.transient:
                 raise
             _log.error("embeddings refused, the document stays lexical: %s", exc.message)
@@ -123,7 +124,7 @@ def embed_chunks(
         except BaseException:
             usage.settle(db, held, held.amount)  # unknown: keep it counted
             raise
-        usage.settle(db, held, spent.total_tokens)
+        usage.settle(db, held, spent.total_tokens, spent.calls)
         repository.write_vectors(
             db, uid, doc_id, [(i, v, embedding_key(model, texts[i])) for i, v in zip(part, vectors, strict=True)]
         )
@@ -145,7 +146,7 @@ def nearest(
     except BaseException:
         usage.settle(db, held, held.amount)
         raise
-    usage.settle(db, held, spent.total_tokens)
+    usage.settle(db, held, spent.total_tokens, spent.calls)
     found: list[tuple[float, int, str, StoredChunk]] = []
     for pos, (_, holder) in enumerate(holders):
         for chunk_id, distance, chunk in repository.nearest_chunks(db, uid, holder, vector, k):

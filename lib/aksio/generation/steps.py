@@ -217,18 +217,25 @@ def _generate(
     try:
         result = provider.generate_cards(request)
     except TransientProviderError as exc:
-        usage.settle(db, held, 0 if exc.code in bounds.NOT_BILLED else held.amount)
+        _failed_call(db, held, exc.code)
         _retry_or_fail(db, uid, job_id, attempt, code=exc.code, message=exc.message)
         return None
     except PermanentProviderError as exc:
-        usage.settle(db, held, 0 if exc.code in bounds.NOT_BILLED else held.amount)
+        _failed_call(db, held, exc.code)
         fail_job(db, uid, job_id, exc.code, exc.message)
         return None
     except BaseException:
         usage.settle(db, held, held.amount)  # unknown: it stays counted
         raise
-    usage.settle(db, held, result.usage.total_tokens)
+    usage.settle(db, held, result.usage.total_tokens, result.usage.calls)
     return Generated(cards=result.cards, usage=result.usage, rejected=result.rejected, called=True)
+
+
+def _failed_call(db: Client, held: usage.Reservation, code: str) -> None:
+    """A call that failed: refused before any work, it is given back; else it stays counted
+    (what it cost is unknown)."""
+    if code in bounds.NOT_BILLED:
+        usage.release(db, held)
 
 
 @dataclass
