@@ -82,6 +82,7 @@ class JobRecord:
     refunded: bool = False
     started_at: datetime | None = None
     barren_steps: int = 0  # steps in a row whose model call made no new card
+    failed_calls: int = 0  # model calls of attempts that failed (they count toward the job's bound)
 
     @property
     def chunks_total(self) -> int:
@@ -149,6 +150,7 @@ class JobRecord:
             refunded=bool(data.get("refunded")),
             started_at=started if isinstance(started, datetime) else None,
             barren_steps=int(data.get("barrenSteps") or 0),
+            failed_calls=int(data.get("failedCalls") or 0),
         )
 
 

@@ -199,7 +199,7 @@ def _generate(
     want = m.cards_for_step(job.count, job.steps_total, step, job.cards_created)
     if not want or not passages:
         return Generated(cards=[])
-    if job.tokens.calls >= m.max_model_calls(job.count) or job.barren_steps >= m.MAX_BARREN_STEPS:
+    if job.tokens.calls + job.failed_calls >= m.max_model_calls(job.count) or job.barren_steps >= m.MAX_BARREN_STEPS:
         return STOP
     avoid: tuple[str, ...] = ()
     if step > 0:
@@ -217,25 +217,28 @@ def _generate(
     try:
         result = provider.generate_cards(request)
     except TransientProviderError as exc:
-        _failed_call(db, held, exc.code)
+        _failed_call(db, held, exc.code, job_id)
         _retry_or_fail(db, uid, job_id, attempt, code=exc.code, message=exc.message)
         return None
     except PermanentProviderError as exc:
-        _failed_call(db, held, exc.code)
+        _failed_call(db, held, exc.code, job_id)
         fail_job(db, uid, job_id, exc.code, exc.message)
         return None
     except BaseException:
         usage.settle(db, held, held.amount)  # unknown: it stays counted
+        repo.add_failed_calls(db, uid, job_id, held.calls)
         raise
     usage.settle(db, held, result.usage.total_tokens, result.usage.calls)
     return Generated(cards=result.cards, usage=result.usage, rejected=result.rejected, called=True)
 
 
-def _failed_call(db: Client, held: usage.Reservation, code: str) -> None:
+def _failed_call(db: Client, held: usage.Reservation, code: str, job_id: str) -> None:
     """A call that failed: refused before any work, it is given back; else it stays counted
-    (what it cost is unknown)."""
+    (what it cost is unknown), in the month's budget and in the job's calls."""
     if code in bounds.NOT_BILLED:
         usage.release(db, held)
+    else:
+        repo.add_failed_calls(db, held.uid, job_id, held.calls)
 
 
 @dataclass

@@ -245,3 +245,13 @@ def test_a_delivery_while_another_attempt_holds_the_lease_is_retried_not_run(
     chunks = list(firestore_db.collection(f"users/{client.user.uid}/documents/{doc_id}/chunks").stream())
     assert len(chunks) == doc["chunkCount"]
     assert usage.get().to_dict()["pages"] == 3  # the generation's pages were charged once
+
+
+def test_a_long_text_file_counts_its_text_as_pages(client: Client, firestore_db: Any) -> None:
+    """A .txt has no pages: 1.6 MB of text is ~530 pages of 3,000 characters, over the free
+    plan's 500 a document, and is refused before anything is stored or charged."""
+    blob = ("Ribosomes translate messenger RNA into proteins. " * 32_000).encode()  # 1.6 M chars
+    doc = failed(client, client.upload("long.txt", samples.TXT, blob), "too_many_pages")
+    assert "your plan allows at most 500" in doc["error"]["message"]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert not firestore_db.document(f"users/{client.user.uid}/usage/{month}").get().exists
