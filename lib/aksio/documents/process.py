@@ -54,7 +54,7 @@ _log = log.get_logger("aksio.documents.process")
 _PATH = re.compile(r"^users/([^/]+)/documents/([^/]+)/([^/]+)$")
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes
 Event = events.Event
-Outcome = Literal["done", "lost", "over_quota"]
+Outcome = Literal["done", "lost"]
 
 
 def lease_seconds() -> float:
@@ -157,26 +157,17 @@ def _claim(db: Client, uid: str, doc_id: str, generation: int, *, name: str, eve
     return fs.run_transaction(db, run, what="document claim")
 
 
-def _finish(db: Client, claimed: Claim, change: Callable[[Document], Document], *, pages: int = 0) -> Outcome:
-    """Record the outcome if this attempt still owns the generation, counting ``pages``
-    against the month's quota in the same transaction. Returns ``done``, ``lost`` (the
-    document was deleted or another generation took over) or ``over_quota`` (recorded as
-    failed: a concurrent upload used the quota up meanwhile)."""
+def _finish(db: Client, claimed: Claim, change: Callable[[Document], Document]) -> Outcome:
+    """Record the outcome if this attempt still owns the generation (its pages were reserved
+    before: :func:`_reserve_pages`). Returns ``done``, or ``lost`` (the document was deleted
+    or another generation took over)."""
 
     def run(tx: Any) -> Outcome:
         current = repository.get_in(tx, db, claimed.uid, claimed.doc_id)
         if current is None or not current.owned_by(claimed.generation):
             return "lost"
-        at = fs.utcnow()
-        outcome: Outcome = "done"
-        changed = change(current)
-        if pages:
-            try:
-                usage.charge_pages_in(tx, db, claimed.uid, pages, limit=claimed.pages_per_month, now=at)
-            except usage.OverQuota as over:
-                outcome, changed = "over_quota", current.over_quota(quota_failure(pages, over.limit, over.used))
-        repository.update_in(tx, db, claimed.uid, changed.done(claimed.generation, at))
-        return outcome
+        repository.update_in(tx, db, claimed.uid, change(current).done(claimed.generation, fs.utcnow()))
+        return "done"
 
     return fs.run_transaction(db, run, what="document finish")
 

@@ -208,9 +208,8 @@ def _generate(
     kinds: tuple[Any, ...] = tuple(job.types or ["basic"])
     request = CardRequest(passages=passages, count=want, types=kinds, language=job.language, avoid=avoid)
     try:
-        held = usage.reserve(
-            db, uid, usage.AI_TOKENS, bounds.cards_bound(request, get_config().openai_max_output_tokens)
-        )
+        bound = bounds.cards_bound(request, get_config().openai_max_output_tokens)
+        held = usage.reserve(db, uid, usage.AI_TOKENS, bound, calls=bounds.CARD_CALLS)
     except usage.OverQuota as over:
         fail_job(db, uid, job_id, over.code, over.message)
         return None

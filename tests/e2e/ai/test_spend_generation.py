@@ -37,7 +37,7 @@ ONE_CARD = json.dumps(
 def long_text(chunks: int) -> str:
     """``chunks`` paragraphs of about 800 tokens: one chunk each (3 chunks a step)."""
     return "\n\n".join(
-        " ".join(f"Paragraph {p} sentence {s} about cells and ribosomes." for s in range(75)) for p in range(chunks)
+        " ".join(f"Paragraph {p} sentence {s} about cells and ribosomes." for s in range(55)) for p in range(chunks)
     )
 
 
