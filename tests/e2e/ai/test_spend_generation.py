@@ -136,3 +136,13 @@ def wire_tokens(request: dict[str, Any]) -> int:
         return 0
     content = json.dumps(model_cards(request)) if request.get("response_format") else WireServer._answer(request)
     return int(completion(content, request)["usage"]["total_tokens"])
+
+
+def test_tutor_answers_carry_max_tokens(wire: WireServer, openai_for: Any) -> None:
+    from aksio.ai.base import Passage
+
+    provider = openai_for(chat_max_output_tokens=300)
+    provider.answer("What is ATP?", [Passage(text="ATP stores energy.")])
+    provider.answer("What is ATP?", [Passage(text="ATP stores energy.")], on_delta=lambda text: None)
+    assert [r["max_tokens"] for r in wire.requests] == [300, 300]
+    assert wire.requests[1]["stream"] is True
