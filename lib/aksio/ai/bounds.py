@@ -19,9 +19,10 @@ from aksio.ai.base import CardRequest, Passage, Turn
 MESSAGE_OVERHEAD = 8  # role and framing tokens of one chat message (OpenAI counts 3-4)
 REPLY_OVERHEAD = 8  # the tokens that prime the reply
 # generate_cards asks at most twice: the repair request repeats the first one plus the first
-# reply (cut to 4,000 characters: at most 16,000 bytes) and the repair instruction.
+# reply (cut to 4,000 characters: at most 16,000 bytes) and the repair instruction naming the
+# problem (at most 330 characters: 1,320 bytes).
 CARD_CALLS = 2
-REPAIR_EXTRA = 4000 * 4 + len(prompts.REPAIR.encode()) + 200 + 2 * MESSAGE_OVERHEAD
+REPAIR_EXTRA = 4000 * 4 + len(prompts.REPAIR.encode()) + 330 * 4 + 2 * MESSAGE_OVERHEAD
 
 
 # Provider error codes after which nothing was billed (the call was refused before any work):
