@@ -92,8 +92,9 @@ def test_failed_calls_count_toward_the_jobs_bound(
     assert month(firestore_db, user.uid)["aiCalls"] == wire.calls  # every billed call counted
 
 
-def test_a_month_of_any_requests_stays_within_the_free_budget(
-    firestore_db: Any, user: User, wire: WireServer, openai_for: Any, steps: Steps
+@pytest.mark.parametrize(("tokens_left", "calls_left"), [(60_000, 25), (3_000, 1_000)], ids=["calls", "tokens"])
+def test_a_month_of_any_requests_stays_within_the_free_budget(  # noqa: PLR0917
+    firestore_db: Any, user: User, wire: WireServer, openai_for: Any, steps: Steps, tokens_left: int, calls_left: int
 ) -> None:
     """Close to the free plan's limits, a user sends jobs and questions until everything is
     refused: what the model server served (its own count of calls and tokens) never passes
@@ -102,7 +103,6 @@ def test_a_month_of_any_requests_stays_within_the_free_budget(
     from aksio.chat import service as chat
 
     limits = plans.FREE.limits
-    tokens_left, calls_left = 60_000, 25
     ref = firestore_db.document(f"users/{user.uid}/usage/{usage.period_key('month', datetime.now(UTC))}")
     ref.set({"aiTokens": limits.ai_tokens_per_month - tokens_left, "aiCalls": limits.ai_calls_per_month - calls_left})
     provider = openai_for()
@@ -125,6 +125,7 @@ def test_a_month_of_any_requests_stays_within_the_free_budget(
     assert stored["aiCalls"] <= limits.ai_calls_per_month
     assert served_calls <= calls_left
     served_tokens = sum(wire_tokens(r) for r in wire.requests)
+    print(f"\nserved {served_calls}/{calls_left} calls, {served_tokens}/{tokens_left} tokens; {refused} refused")
     assert served_tokens <= tokens_left
 
 
