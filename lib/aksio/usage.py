@@ -271,6 +271,14 @@ def settle(db: Client, reservation: Reservation, used: int, calls: int | None = 
         ref.set(changes | {"updatedAt": fs.utcnow()}, merge=True)
 
 
+def settle_spent(db: Client, reservation: Reservation, spent: Any) -> None:
+    """Settle to a provider's reported usage (:class:`aksio.ai.base.Usage`); when the client
+    sent the request again (``retried``), what the earlier sends cost is unknown, so the
+    reserved tokens stay counted."""
+    used = reservation.amount if getattr(spent, "retried", 0) else int(spent.total_tokens)
+    settle(db, reservation, used, int(spent.calls))
+
+
 def release(db: Client, reservation: Reservation) -> None:
     """The call was never made (or billed nothing): everything reserved goes back."""
     settle(db, reservation, 0, 0)

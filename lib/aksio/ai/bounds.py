@@ -30,6 +30,15 @@ REPAIR_EXTRA = 4000 * 4 + len(prompts.REPAIR.encode()) + 330 * 4 + 2 * MESSAGE_O
 NOT_BILLED = frozenset({"model_unreachable", "model_rate_limited", "model_quota", "model_rejected"})
 
 
+def attempts() -> int:
+    """How many times one call may be sent: the OpenAI client retries a timeout, a 429 or a
+    5xx up to ``OPENAI_MAX_RETRIES`` times, and a retried request may have been billed too.
+    Every reservation is this many calls' worth."""
+    from aksio.config import get_config
+
+    return 1 + get_config().openai_max_retries
+
+
 def text_bound(text: str) -> int:
     return len(text.encode("utf-8", errors="replace"))
 

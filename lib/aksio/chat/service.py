@@ -73,7 +73,7 @@ def prepare(db: Client, uid: str, body: m.ChatRequest) -> Prepared:
         query = grounding.search_query(body.message, previous)
         passages = grounding.retrieve(db, uid, query, searched) if searched else []
         bound = bounds.answer_bound(body.message, passages, history, get_config().chat_max_output_tokens)
-        tokens = usage.reserve(db, uid, usage.AI_TOKENS, bound)
+        tokens = usage.reserve(db, uid, usage.AI_TOKENS, bound * bounds.attempts(), calls=bounds.attempts())
     except Exception:
         usage.refund(db, uid, usage.TUTOR_MESSAGES, charged_at)
         raise
@@ -93,7 +93,7 @@ def prepare(db: Client, uid: str, body: m.ChatRequest) -> Prepared:
 def _settle(db: Client, prep: Prepared, used: Usage | None) -> None:
     """The reserved tokens become what the answer used (None: unknown, all of them stay)."""
     if prep.tokens is not None and used is not None:
-        usage.settle(db, prep.tokens, used.total_tokens, used.calls)
+        usage.settle_spent(db, prep.tokens, used)
 
 
 def complete(db: Client, prep: Prepared, provider: Provider, on_delta: Delta | None = None) -> m.ChatReply:

@@ -108,7 +108,8 @@ def embed_chunks(
         part = todo[start : start + BATCH]
         batch = [texts[i] for i in part]
         try:
-            held = usage.reserve(db, uid, usage.EMBEDDING_TOKENS, bounds.embed_bound(batch))
+            n = bounds.attempts()
+            held = usage.reserve(db, uid, usage.EMBEDDING_TOKENS, bounds.embed_bound(batch) * n, calls=n)
         except usage.OverQuota as over:
             _log.warning("embedding budget spent, the document stays lexical: %s", over.message)
             return None
@@ -124,7 +125,7 @@ def embed_chunks(
         except BaseException:
             usage.settle(db, held, held.amount)  # unknown: keep it counted
             raise
-        usage.settle(db, held, spent.total_tokens, spent.calls)
+        usage.settle_spent(db, held, spent)
         repository.write_vectors(
             db, uid, doc_id, [(i, v, embedding_key(model, texts[i])) for i, v in zip(part, vectors, strict=True)]
         )
@@ -140,13 +141,14 @@ def nearest(
     from aksio.ai import bounds
     from aksio.documents import repository
 
-    held = usage.reserve(db, uid, usage.EMBEDDING_TOKENS, bounds.embed_bound([query]))
+    n = bounds.attempts()
+    held = usage.reserve(db, uid, usage.EMBEDDING_TOKENS, bounds.embed_bound([query]) * n, calls=n)
     try:
         [vector], spent = p.embed([query])
     except BaseException:
         usage.settle(db, held, held.amount)
         raise
-    usage.settle(db, held, spent.total_tokens, spent.calls)
+    usage.settle_spent(db, held, spent)
     found: list[tuple[float, int, str, StoredChunk]] = []
     for pos, (_, holder) in enumerate(holders):
         for chunk_id, distance, chunk in repository.nearest_chunks(db, uid, holder, vector, k):

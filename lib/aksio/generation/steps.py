@@ -208,8 +208,8 @@ def _generate(
     kinds: tuple[Any, ...] = tuple(job.types or ["basic"])
     request = CardRequest(passages=passages, count=want, types=kinds, language=job.language, avoid=avoid)
     try:
-        bound = bounds.cards_bound(request, get_config().openai_max_output_tokens)
-        held = usage.reserve(db, uid, usage.AI_TOKENS, bound, calls=bounds.CARD_CALLS)
+        bound = bounds.cards_bound(request, get_config().openai_max_output_tokens) * bounds.attempts()
+        held = usage.reserve(db, uid, usage.AI_TOKENS, bound, calls=bounds.CARD_CALLS * bounds.attempts())
     except usage.OverQuota as over:
         fail_job(db, uid, job_id, over.code, over.message)
         return None
@@ -227,7 +227,7 @@ def _generate(
         usage.settle(db, held, held.amount)  # unknown: it stays counted
         repo.add_failed_calls(db, uid, job_id, held.calls)
         raise
-    usage.settle(db, held, result.usage.total_tokens, result.usage.calls)
+    usage.settle_spent(db, held, result.usage)
     return Generated(cards=result.cards, usage=result.usage, rejected=result.rejected, called=True)
 
 

@@ -92,7 +92,7 @@ def test_ai_tokens_at_the_last_reservation(client: Client, firestore_db: Any) ->
     (the unused part released) the counter holds what it really used."""
     uid = client.user.uid
     question = "What is the powerhouse of the cell?"
-    need = bounds.answer_bound(question, [], [], get_config().chat_max_output_tokens)
+    need = bounds.answer_bound(question, [], [], get_config().chat_max_output_tokens) * bounds.attempts()
     start = FREE.ai_tokens_per_month - need
     month_doc(firestore_db, uid).set({"aiTokens": start})
     answers = burst(N, lambda i: client.call("POST", "/chat-reply", json={"message": question}))
