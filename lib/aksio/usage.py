@@ -271,6 +271,19 @@ def settle(db: Client, reservation: Reservation, used: int, calls: int | None = 
         ref.set(changes | {"updatedAt": fs.utcnow()}, merge=True)
 
 
+def require_room(db: Client, uid: str, meter: Meter, *, amount: int, calls: int, now: datetime | None = None) -> None:
+    """:class:`OverQuota` now when not even ``amount`` tokens and ``calls`` calls are left this
+    month (a fast answer for work that reserves later, e.g. a generation job's steps; the
+    reservations themselves are what bound the spending)."""
+    when = now or fs.utcnow()
+    user = fs.read_user(db, uid)
+    data = fs.read(usage_ref(db, uid, period_key(meter.period, when)))
+    for m, n in ((meter, amount), (AI_CALLS, calls)):
+        count, limit = _count(data, m), limit_for(m, user, when)
+        if count + n > limit:
+            raise over_quota(m, limit, count, when, n)
+
+
 def settle_spent(db: Client, reservation: Reservation, spent: Any) -> None:
     """Settle to a provider's reported usage (:class:`aksio.ai.base.Usage`); when the client
     sent the request again (``retried``), what the earlier sends cost is unknown, so the

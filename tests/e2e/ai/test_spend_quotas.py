@@ -181,3 +181,17 @@ def test_reservations_at_the_last_units(  # noqa: PLR0917
     after = month_doc(firestore_db, uid).get().to_dict()
     assert after[meter.field] == start[meter.field] + fit * (each // 2)
     assert after["aiCalls"] == start["aiCalls"]
+
+
+def test_a_job_is_refused_at_once_when_no_ai_budget_is_left(client: Client, firestore_db: Any) -> None:
+    uid = client.user.uid
+    month_doc(firestore_db, uid).set({"aiTokens": FREE.ai_tokens_per_month})
+    body = {"text": "Mitochondria make ATP.", "newDeckName": "Cells", "count": 2, "jobId": "late-job"}
+    r = client.call("POST", "/generate-flashcards", json=body)
+    assert r.status_code == 429, r.text
+    assert (r.json()["error"]["details"]["quota"], r.json()["error"]["details"]["limit"]) == (
+        "aiTokens",
+        FREE.ai_tokens_per_month,
+    )
+    assert client.ok("GET", "/generate-flashcards")["jobs"] == []
+    assert "generations" not in month_doc(firestore_db, uid).get().to_dict()
