@@ -94,7 +94,7 @@ def test_failed_calls_count_toward_the_jobs_bound(
     assert month(firestore_db, user.uid)["aiCalls"] == job["failedCalls"]
 
 
-@pytest.mark.parametrize(("tokens_left", "calls_left"), [(60_000, 25), (3_000, 1_000)], ids=["calls", "tokens"])
+@pytest.mark.parametrize(("tokens_left", "calls_left"), [(150_000, 25), (5_000, 1_000)], ids=["calls", "tokens"])
 def test_a_month_of_any_requests_stays_within_the_free_budget(  # noqa: PLR0917
     firestore_db: Any, user: User, wire: WireServer, openai_for: Any, steps: Steps, tokens_left: int, calls_left: int
 ) -> None:
