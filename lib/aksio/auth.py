@@ -118,9 +118,67 @@ def verify(authorization: str | None, *, check_revoked: bool = False) -> Caller:
         raise Unavailable("Could not verify the ID token right now; retry shortly.") from None
     except (auth.InvalidIdTokenError, ValueError):
         raise Unauthenticated("The ID token is invalid.") from None
+    from aksio.ids import valid_uid
+
+    if not valid_uid(claims.get("uid")):  # it goes into Firestore and Storage paths
+        raise Unauthenticated("This account's user id is not supported.", code="invalid_uid")
     return Caller(
         uid=claims["uid"],
         email=claims.get("email"),
         email_verified=bool(claims.get("email_verified", False)),
         claims=claims,
     )
+
+
+# -- the account's state, for the routes that spend money ---------------------------------
+
+_state_lock = threading.Lock()
+_states: dict[str, tuple[float, bool, float]] = {}  # uid -> (fetched at, disabled, tokens valid after, s)
+STATE_CACHE_MAX = 10_000
+
+
+def forget_states() -> None:
+    """Drop the cached account states (tests)."""
+    with _state_lock:
+        _states.clear()
+
+
+def _state(uid: str) -> tuple[bool, float]:
+    """(disabled, tokens valid after: epoch seconds) of the account, looked up at most once per
+    ``REVOCATION_CACHE_SECONDS`` per instance."""
+    ttl = get_config().revocation_cache_seconds
+    now = time.monotonic()
+    with _state_lock:
+        cached = _states.get(uid)
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1], cached[2]
+    from firebase_admin import auth
+
+    try:
+        record = auth.get_user(uid, app=firebase_app())
+    except auth.UserNotFoundError:
+        raise Unauthenticated("This account no longer exists.", code="user_not_found") from None
+    except Exception as exc:
+        from aksio.edge import dependency_error
+
+        if dependency_error(exc) is not None:
+            raise Unavailable("Could not check the account right now; retry shortly.") from None
+        raise
+    valid_after = (record.tokens_valid_after_timestamp or 0) / 1000
+    with _state_lock:
+        if len(_states) >= STATE_CACHE_MAX:
+            _states.clear()
+        _states[uid] = (now, bool(record.disabled), valid_after)
+    return bool(record.disabled), valid_after
+
+
+def check_active(caller: Caller) -> None:
+    """401 when the caller's account is disabled, deleted, or its sessions were revoked after
+    this token was issued: checked on the routes that spend money (AI, uploads, billing),
+    with a short cache so a disabled user loses them within ``REVOCATION_CACHE_SECONDS``."""
+    disabled, valid_after = _state(caller.uid)
+    if disabled:
+        raise Unauthenticated("This account is disabled.", code="user_disabled")
+    auth_time = caller.claims.get("auth_time", caller.claims.get("iat", 0))
+    if isinstance(auth_time, int | float) and auth_time < valid_after:
+        raise Unauthenticated("The ID token was revoked; sign in again.", code="token_revoked")

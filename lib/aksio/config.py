@@ -77,6 +77,15 @@ class Config:
     openai_max_retries: int = 1
     openai_response_format: str = "json_schema"
     openai_max_output_tokens: int = 4096
+    # The tutor's answer length (max_tokens of each chat completion).
+    chat_max_output_tokens: int = 1024
+    # The operator's switch: AI_DISABLED=1 turns every model and embedding call off (the AI
+    # routes answer 503 ai_disabled; documents are indexed lexically).
+    ai_disabled: bool = False
+    # AI and upload routes need a verified email (REQUIRE_VERIFIED_EMAIL; on in production).
+    require_verified_email: bool = False
+    # How long a user's disabled/revoked state is trusted on the routes that spend money.
+    revocation_cache_seconds: float = 60.0
     documents_embeddings: str = "auto"  # auto | on | off
     documents_lease_seconds: float = 120.0
     generation_max_attempts: int = 5
@@ -165,6 +174,18 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str 
     return value
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _str(env, name)
+    if raw is None:
+        return default
+    value = raw.lower()
+    if value in ("1", "true", "on", "yes"):
+        return True
+    if value in ("0", "false", "off", "no"):
+        return False
+    raise ConfigError(f"{name}={raw!r} must be on or off")
+
+
 def _project(env: Mapping[str, str]) -> str:
     project = _str(env, "GOOGLE_CLOUD_PROJECT") or _str(env, "GCLOUD_PROJECT")
     if project:
@@ -205,6 +226,10 @@ def load(env: Mapping[str, str]) -> Config:
         openai_max_retries=_num(env, "OPENAI_MAX_RETRIES", 1, int, 0),
         openai_response_format=_choice(env, "OPENAI_RESPONSE_FORMAT", RESPONSE_FORMATS) or "json_schema",
         openai_max_output_tokens=_num(env, "OPENAI_MAX_OUTPUT_TOKENS", 4096, int, 1),
+        chat_max_output_tokens=_num(env, "CHAT_MAX_OUTPUT_TOKENS", 1024, int, 1),
+        ai_disabled=_flag(env, "AI_DISABLED", False),
+        require_verified_email=_flag(env, "REQUIRE_VERIFIED_EMAIL", production),
+        revocation_cache_seconds=_num(env, "REVOCATION_CACHE_SECONDS", 60.0, float, 0.0),
         documents_embeddings=_choice(env, "DOCUMENTS_EMBEDDINGS", EMBEDDINGS_MODES) or "auto",
         documents_lease_seconds=_num(env, "DOCUMENTS_LEASE_SECONDS", 120.0, float, 1.0),
         generation_max_attempts=_num(env, "GENERATION_MAX_ATTEMPTS", 5, int, 1),

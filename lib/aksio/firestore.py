@@ -61,7 +61,12 @@ def utcnow() -> datetime:
 
 
 def user_doc(db: Client, uid: str) -> DocumentReference:
-    """``users/{uid}``: the root of everything the user owns."""
+    """``users/{uid}``: the root of everything the user owns. A uid that could name another
+    path (a "/", "..", a reserved id) is refused (:func:`aksio.ids.valid_uid`)."""
+    from aksio.ids import valid_uid
+
+    if not valid_uid(uid):
+        raise errors.Invalid("The user id is not a valid id.", code="invalid_uid")
     return db.collection(USERS).document(uid)
 
 

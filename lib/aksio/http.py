@@ -112,6 +112,8 @@ class Route:
     links: tuple[Link, ...] = field(default=(), compare=False)
     # OpenAPI fields of the operation the declarations cannot say (a raw body, a header).
     doc: dict[str, Any] | None = field(default=None, compare=False)
+    # What the route spends (ai, upload, billing): the checks of aksio.guards apply.
+    spends: str | None = None
 
 
 class Api:
@@ -151,6 +153,7 @@ class Api:
         replay_status: int | None = None,
         links: tuple[Link, ...] = (),
         doc: dict[str, Any] | None = None,
+        spends: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             route = Route(
@@ -169,6 +172,7 @@ class Api:
                 replay_status=replay_status,
                 links=links,
                 doc=doc,
+                spends=spends,
             )
             self.routes.append(route)
             self._map.add(Rule(path, methods=[route.method], endpoint=route))
@@ -295,6 +299,10 @@ class Api:
                 revocation = _Background(lambda: verify(header, check_revoked=True))
             else:
                 ctx.caller = verify(header, check_revoked=route.check_revoked)
+            if route.spends is not None:
+                from aksio.guards import check  # the account, a verified email, the AI switch
+
+                check(ctx.caller, route.spends)
         if route.body is not None:
             ctx.body = parse_body(request, resolve(route.body), max_bytes)
         if route.query is not None:

@@ -7,6 +7,13 @@ import re
 from aksio import errors
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A user id as it may appear in a Firestore or Storage path: Firebase's own uids (28 letters
+# and digits) and anything else of these characters (never "/", ".", "..", "__x__").
+_UID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def valid_uid(value: object) -> bool:
+    return isinstance(value, str) and bool(_UID.match(value)) and not (value.startswith("__") and value.endswith("__"))
 
 
 def path_id(value: str, what: str) -> str:

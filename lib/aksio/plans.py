@@ -26,6 +26,13 @@ class Limits:
     pages_per_month: int
     generations_per_month: int
     tutor_messages_per_day: int
+    # Model tokens (prompt + completion) of flashcard generation and the tutor, and tokens
+    # embedded (documents and questions), per UTC month: reserved before each call
+    # (aksio.usage.reserve) and settled after with what the call really used.
+    ai_tokens_per_month: int
+    embedding_tokens_per_month: int
+    # Requests to the model or the embeddings API (each reserved before it is made).
+    ai_calls_per_month: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,9 @@ FREE = Plan(
         pages_per_month=1000,
         generations_per_month=10,
         tutor_messages_per_day=30,
+        ai_tokens_per_month=1_000_000,
+        embedding_tokens_per_month=2_000_000,
+        ai_calls_per_month=3_000,
     ),
 )
 PRO = Plan(
@@ -61,6 +71,9 @@ PRO = Plan(
         pages_per_month=20000,
         generations_per_month=300,
         tutor_messages_per_day=500,
+        ai_tokens_per_month=20_000_000,
+        embedding_tokens_per_month=40_000_000,
+        ai_calls_per_month=60_000,
     ),
     price_env="STRIPE_PRICE_PRO",
 )

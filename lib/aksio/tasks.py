@@ -201,7 +201,15 @@ def verify_caller(request: Request, *, account: str | None, audience: Any, what:
 
 
 def verify_oidc_caller(request: Request, *, account: str | None, audience: Any, what: str) -> str:
-    """A caller with an OIDC token of ``account`` for ``audience()``; 401 otherwise."""
+    """A caller with an OIDC token of ``account`` for ``audience()``; 401 otherwise.
+
+    A request carrying both ``Authorization`` and ``X-Serverless-Authorization`` is refused:
+    Cloud Run authenticated the latter, and the former would then be a second, unchecked
+    identity (whoever passed Cloud Run's check could name any caller in it)."""
+    if request.headers.get("X-Serverless-Authorization") and request.headers.get("Authorization"):
+        raise errors.Unauthenticated(
+            "Send one identity: Authorization or X-Serverless-Authorization, not both.", code="ambiguous_caller"
+        )
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and account:
         claims = _verify_oidc(header[7:].strip(), audience())

@@ -44,6 +44,10 @@ SETTINGS: list[tuple[str, str, str, Any]] = [
     ("OPENAI_RESPONSE_FORMAT", "json_object", "openai_response_format", "json_object"),
     ("OPENAI_MAX_OUTPUT_TOKENS", "1000", "openai_max_output_tokens", 1000),
     ("DOCUMENTS_EMBEDDINGS", "ON", "documents_embeddings", "on"),
+    ("CHAT_MAX_OUTPUT_TOKENS", "300", "chat_max_output_tokens", 300),
+    ("AI_DISABLED", "on", "ai_disabled", True),
+    ("REQUIRE_VERIFIED_EMAIL", "true", "require_verified_email", True),
+    ("REVOCATION_CACHE_SECONDS", "5", "revocation_cache_seconds", 5.0),
     ("DOCUMENTS_LEASE_SECONDS", "30", "documents_lease_seconds", 30.0),
     ("GENERATION_MAX_ATTEMPTS", "3", "generation_max_attempts", 3),
     ("EVENT_MAX_AGE_SECONDS", "60", "event_max_age_seconds", 60.0),
@@ -101,6 +105,10 @@ DEFAULTS: dict[str, Any] = {
     "openai_response_format": "json_schema",
     "openai_max_output_tokens": 4096,
     "documents_embeddings": "auto",
+    "chat_max_output_tokens": 1024,
+    "ai_disabled": False,
+    "require_verified_email": False,
+    "revocation_cache_seconds": 60.0,
     "documents_lease_seconds": 120.0,
     "generation_max_attempts": 5,
     "event_max_age_seconds": 3600.0,
@@ -174,6 +182,8 @@ def test_blank_means_unset_and_the_region_falls_back() -> None:
         ("AI_PROVIDER", "anthropic"),
         ("DOCUMENTS_EMBEDDINGS", "sometimes"),
         ("OPENAI_RESPONSE_FORMAT", "yaml"),
+        ("AI_DISABLED", "maybe"),
+        ("REQUIRE_VERIFIED_EMAIL", "2"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(variable: str, value: str) -> None:
@@ -209,6 +219,12 @@ def test_the_error_names_every_emulator_variable_set() -> None:
     assert emulator_variables(env) == ["FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"]
     with pytest.raises(ConfigError, match="FIREBASE_AUTH_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST"):
         load(env)
+
+
+def test_production_requires_a_verified_email_unless_told_otherwise() -> None:
+    assert load({"GOOGLE_CLOUD_PROJECT": PROD}).require_verified_email is True
+    assert load({"GOOGLE_CLOUD_PROJECT": PROD, "REQUIRE_VERIFIED_EMAIL": "off"}).require_verified_email is False
+    assert load({}).require_verified_email is False
 
 
 def test_production_ignores_the_local_task_secret() -> None:

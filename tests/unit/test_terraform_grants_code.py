@@ -204,12 +204,17 @@ def node(ref: str) -> Node | None:
     return None if graph is None else graph.nodes.get(qual)
 
 
+# The account check of spending routes runs only where a route says ``spends=`` (aksio.http
+# calls it per route): counted by :func:`checks_revocation`, not by walking the shared pipeline.
+ROUTE_OPTION_CHECKS = ("aksio.guards:", "aksio.auth:check_active", "aksio.auth:_state")
+
+
 def walk(start: str) -> Iterator[tuple[str, Node]]:
     seen: set[str] = set()
     todo = [start]
     while todo:
         ref = todo.pop()
-        if ref in seen:
+        if ref in seen or ref.startswith(ROUTE_OPTION_CHECKS):
             continue
         seen.add(ref)
         found = node(ref)
@@ -242,8 +247,12 @@ def starts(function: str) -> tuple[list[str], list[str]]:
 
 
 def checks_revocation(module: str) -> bool:
+    """A route (or the Api) checks revocation, or spends (its account is looked up: aksio.guards)."""
     return any(
-        isinstance(n, ast.keyword) and n.arg == "check_revoked" and isinstance(n.value, ast.Constant) and n.value.value
+        isinstance(n, ast.keyword)
+        and n.arg in ("check_revoked", "spends")
+        and isinstance(n.value, ast.Constant)
+        and n.value.value
         for n in ast.walk(GRAPHS[module].tree)
     )
 
@@ -304,7 +313,7 @@ def test_each_function_gets_the_settings_its_code_reads() -> None:
 def test_the_walk_sees_each_kind_of_call() -> None:
     # the recognisers find what they must, where it is (a recogniser finding nothing would
     # make the two tests above vacuous)
-    assert derived("create-upload")[0] == {"sign_urls", "uploads_create", "uploads_delete"}
+    assert derived("create-upload")[0] == {"sign_urls", "uploads_create", "uploads_delete", "auth_read"}
     assert derived("documents")[0] == {"uploads_delete"}
     assert derived("process-upload") == ({"uploads_read", "uploads_delete"}, {"OPENAI_API_KEY"})
     assert "enqueue_ai_jobs" in derived("generate-flashcards")[0]

@@ -25,6 +25,7 @@ UPLOAD_DELETER = "${google_project_iam_custom_role.upload_deleter.name}"
 ENQUEUE = {("roles/cloudtasks.enqueuer", "tasks_queue"), ("roles/iam.serviceAccountUser", "tasks_invoker")}
 
 # function → (role, scope) bindings, secrets. Change only with a reason the code gives.
+AUTH_READ = ("roles/firebaseauth.viewer", "project")
 EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     "health": ({("roles/datastore.viewer", "project")}, set()),
     "account": ({FIRESTORE, ("roles/firebaseauth.viewer", "project")}, set()),  # revocation checks look the user up
@@ -34,9 +35,10 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     "study-queue": ({FIRESTORE}, set()),
     "stats": ({FIRESTORE}, set()),
     "notifications": ({FIRESTORE}, set()),
-    "chat-reply": ({FIRESTORE}, {"OPENAI_API_KEY"}),
-    "create-checkout-session": ({FIRESTORE}, {"STRIPE_SECRET_KEY"}),
-    "create-portal-session": ({FIRESTORE}, {"STRIPE_SECRET_KEY"}),
+    # the routes that spend look the account up (disabled, revoked: aksio.guards)
+    "chat-reply": ({FIRESTORE, AUTH_READ}, {"OPENAI_API_KEY"}),
+    "create-checkout-session": ({FIRESTORE, AUTH_READ}, {"STRIPE_SECRET_KEY"}),
+    "create-portal-session": ({FIRESTORE, AUTH_READ}, {"STRIPE_SECRET_KEY"}),
     # the plan claim: get_user + set_custom_user_claims
     "stripe-webhook": (
         {FIRESTORE, ("roles/firebaseauth.admin", "project")},
@@ -50,6 +52,7 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
             ("roles/iam.serviceAccountTokenCreator", "self"),
             ("roles/storage.objectCreator", "upload_bucket"),
             (UPLOAD_DELETER, "upload_bucket"),
+            AUTH_READ,
         },
         set(),
     ),
@@ -59,7 +62,7 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
         {FIRESTORE, ("roles/storage.objectViewer", "upload_bucket"), (UPLOAD_DELETER, "upload_bucket")},
         {"OPENAI_API_KEY"},
     ),
-    "generate-flashcards": ({FIRESTORE} | ENQUEUE, set()),
+    "generate-flashcards": ({FIRESTORE, AUTH_READ} | ENQUEUE, set()),
     "run-generation": ({FIRESTORE} | ENQUEUE, {"OPENAI_API_KEY"}),
     "send-reminders": ({FIRESTORE, ("roles/firebasecloudmessaging.admin", "project")}, set()),
     # a fit is a task: the request enqueues it, the daily job enqueues the due ones

@@ -12,6 +12,11 @@ with these passages" and embeddings, and the providers behind it.
 ``openai`` (which needs ``OPENAI_API_KEY``); unset, OpenAI when the key is configured, else
 offline, except in production, where no key means no AI: :class:`aksio.errors.Unavailable`
 with code ``ai_unavailable`` (a 503 on the AI routes), never a silent fallback.
+
+The operator's switch ``AI_DISABLED`` turns every model and embedding call off at once:
+:func:`get_provider` (and :func:`require_enabled`, for routes that call the model later)
+raise :class:`aksio.errors.Unavailable` ``ai_disabled`` (503) and log the structured event
+``ai_disabled`` (``jsonPayload.event``), which the alert on it counts.
 """
 
 from __future__ import annotations
@@ -45,16 +50,35 @@ __all__ = [
     "Turn",
     "Usage",
     "get_provider",
+    "require_enabled",
     "reset_provider",
 ]
 
 _provider: Provider | None = None
 
 
-def get_provider() -> Provider:
+AI_DISABLED_MESSAGE = "AI features are turned off for now by the operator; everything else works. Try again later."
+
+
+def require_enabled(what: str = "ai") -> None:
+    """:class:`aksio.errors.Unavailable` ``ai_disabled`` (logged as the event ``ai_disabled``)
+    while the operator has turned AI off (``AI_DISABLED``)."""
+    from aksio.config import get_config
+
+    if not get_config().ai_disabled:
+        return
+    from aksio import errors, log
+
+    log.get_logger("aksio.ai").warning("ai_disabled", extra={"event": "ai_disabled", "refused": what})
+    raise errors.Unavailable(AI_DISABLED_MESSAGE, code="ai_disabled", retry_after=300)
+
+
+def get_provider(what: str = "ai") -> Provider:
     """The configured provider, created once per instance; :class:`aksio.errors.Unavailable`
-    (``ai_unavailable``) when AI is wanted but no key is configured (asked again next call)."""
+    (``ai_unavailable``) when AI is wanted but no key is configured (asked again next call),
+    ``ai_disabled`` while the operator has turned AI off."""
     global _provider
+    require_enabled(what)
     if _provider is None:
         _provider = _configured_provider()
     return _provider

@@ -101,6 +101,9 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0
+    # Requests the client sent again (after a timeout or a 5xx): they may have been billed,
+    # and their usage is never reported, so the budget keeps what it reserved for them.
+    retried: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -110,6 +113,7 @@ class Usage:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.calls += other.calls
+        self.retried += other.retried
         return self
 
     def to_stored(self) -> dict[str, int]:

@@ -63,6 +63,7 @@ class OpenAISettings:
     max_retries: int = 1
     response_format: str = "json_schema"
     max_output_tokens: int = 4096
+    chat_max_output_tokens: int = 1024
 
     @classmethod
     def from_config(cls, api_key: str, cfg: Config | None = None) -> OpenAISettings:
@@ -79,6 +80,7 @@ class OpenAISettings:
             max_retries=cfg.openai_max_retries,
             response_format=cfg.openai_response_format,
             max_output_tokens=cfg.openai_max_output_tokens,
+            chat_max_output_tokens=cfg.chat_max_output_tokens,
         )
 
 
@@ -171,11 +173,12 @@ def parse_cards(content: str, passages: int) -> tuple[list[CardDraft], list[str]
     return drafts, rejected, None
 
 
-def _usage(response: Any) -> Usage:
+def _usage(response: Any, retried: int = 0) -> Usage:
     u = getattr(response, "usage", None)
     if u is None:
-        return Usage(calls=1)
-    return Usage(int(u.prompt_tokens or 0), int(getattr(u, "completion_tokens", 0) or 0), 1)
+        return Usage(calls=1 + retried, retried=retried)
+    prompt, completion = int(u.prompt_tokens or 0), int(getattr(u, "completion_tokens", 0) or 0)
+    return Usage(prompt, completion, 1 + retried, retried)
 
 
 def map_error(exc: Exception) -> ProviderError:  # noqa: PLR0911 - one return per error class
@@ -228,11 +231,15 @@ class OpenAIProvider:
             return {"type": "json_object"}
         return None
 
-    def _chat(self, messages: list[dict[str, Any]], **kw: Any) -> Any:
+    def _chat(self, messages: list[dict[str, Any]], **kw: Any) -> tuple[Any, int]:
+        """The completion and how many times the client sent the request again."""
         import openai
 
         try:
-            return self.client.chat.completions.create(model=self.settings.model, messages=messages, **kw)
+            raw = self.client.chat.completions.with_raw_response.create(
+                model=self.settings.model, messages=messages, **kw
+            )
+            return raw.parse(), int(getattr(raw, "retries_taken", 0) or 0)
         except openai.OpenAIError as exc:
             raise map_error(exc) from exc
 
@@ -247,8 +254,8 @@ class OpenAIProvider:
             kw["response_format"] = fmt
         problem = None
         for attempt in range(2):
-            response = self._chat(messages, **kw)
-            usage.add(_usage(response))
+            response, retried = self._chat(messages, **kw)
+            usage.add(_usage(response, retried))
             choice = response.choices[0]
             content = choice.message.content or ""
             if getattr(choice.message, "refusal", None):
@@ -277,23 +284,26 @@ class OpenAIProvider:
 
         messages = prompts.chat_messages(question, passages, history)
         if on_delta is None:
-            response = self._chat(messages, temperature=0.2)
+            response, retried = self._chat(messages, temperature=0.2, max_tokens=self.settings.chat_max_output_tokens)
             text = response.choices[0].message.content or ""
-            usage = _usage(response)
+            usage = _usage(response, retried)
         else:
             parts: list[str] = []
             usage = Usage(calls=1)
             try:
-                stream = self.client.chat.completions.create(
+                raw = self.client.chat.completions.with_raw_response.create(
                     model=self.settings.model,
                     messages=messages,
                     temperature=0.2,
+                    max_tokens=self.settings.chat_max_output_tokens,
                     stream=True,
                     stream_options={"include_usage": True},
                 )
-                for chunk in stream:
+                retried = int(getattr(raw, "retries_taken", 0) or 0)
+                usage = Usage(calls=1 + retried, retried=retried)
+                for chunk in raw.parse():
                     if getattr(chunk, "usage", None):
-                        usage = _usage(chunk)
+                        usage = _usage(chunk, retried)
                     for choice in chunk.choices or ():
                         piece = getattr(choice.delta, "content", None)
                         if piece:
@@ -303,7 +313,8 @@ class OpenAIProvider:
                 raise map_error(exc) from exc
             text = "".join(parts)
             if usage.total_tokens == 0:
-                usage = Usage(sum(estimate_tokens(m["content"]) for m in messages), estimate_tokens(text), 1)
+                prompt = sum(estimate_tokens(m["content"]) for m in messages)
+                usage = Usage(prompt, estimate_tokens(text), usage.calls, usage.retried)
         citations = citations_from_markers(text, passages)
         return Answer(text=text, citations=citations, usage=usage, grounded=bool(citations))
 
@@ -313,9 +324,13 @@ class OpenAIProvider:
         import openai
 
         try:
-            response = self.client.embeddings.create(model=self.settings.embedding_model, input=list(texts))
+            raw = self.client.embeddings.with_raw_response.create(
+                model=self.settings.embedding_model, input=list(texts)
+            )
+            response = raw.parse()
         except openai.OpenAIError as exc:
             raise map_error(exc) from exc
+        retried = int(getattr(raw, "retries_taken", 0) or 0)
         vectors = [list(d.embedding) for d in sorted(response.data, key=lambda d: d.index)]
         tokens = int(getattr(response.usage, "prompt_tokens", 0) or 0)
-        return vectors, Usage(tokens, 0, 1)
+        return vectors, Usage(tokens, 0, 1 + retried, retried)

@@ -55,7 +55,7 @@ def passage_block(passages: Sequence[Passage]) -> str:
     for i, p in enumerate(passages, start=1):
         attrs = [f'id="{i}"']
         if p.title:
-            attrs.append(f"document={json.dumps(p.title)}")
+            attrs.append(f"document={json.dumps(_escape(p.title))}")
         if p.page is not None:
             attrs.append(f'page="{p.page}"')
         if p.heading:
@@ -64,11 +64,24 @@ def passage_block(passages: Sequence[Passage]) -> str:
     return "\n\n".join(parts)
 
 
+def language_name(value: str | None) -> str | None:
+    """A language as the prompt may name it: letters, spaces, hyphens, apostrophes and
+    parentheses only (``Norwegian Bokmål``, ``pt-BR``), else None (the passages' language).
+    The API refuses anything else already; this keeps the prompt safe on its own."""
+    if not value:
+        return None
+    text = " ".join(value.split())[:35]
+    if len(text) < 2 or not all(c.isalpha() or c in " -'()" for c in text):
+        return None
+    return text
+
+
 def card_messages(request: CardRequest) -> list[dict[str, Any]]:
     kinds = " and ".join(f'"{k}"' for k in request.types)
+    language = language_name(request.language)
     lines = [
         f"Write up to {request.count} cards of kind {kinds}.",
-        f"Write them in {request.language}." if request.language else "Write them in the passages' language.",
+        f"Write them in {language}." if language else "Write them in the passages' language.",
     ]
     if request.avoid:
         lines.append("Already made (do not repeat): " + json.dumps(list(request.avoid[:50]), ensure_ascii=False))

@@ -2,7 +2,9 @@
 every check has passed: :func:`prepare` (the chat is the caller's, the documents too, the
 daily quota, history trimmed to a budget, the passages) and :func:`complete` (the model's
 answer, then both messages, the chat and token usage in one transaction: :func:`save`).
-A failed answer gives the message back to the quota. Contention on the chat or the quota
+A failed answer gives the message back to the quota. The answer's tokens are reserved in
+:func:`prepare` (the most it can cost: :func:`aksio.ai.bounds.answer_bound`, with the
+answer's ``max_tokens``) and settled to the real usage once it is known. Contention on the chat or the quota
 that outlasts the retries is :class:`aksio.errors.Contention` (503).
 """
 
@@ -15,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import errors, log, usage
 from aksio import firestore as fs
-from aksio.ai.base import Answer, Delta, Passage, PermanentProviderError, Provider, TransientProviderError, Turn
+from aksio.ai import bounds
+from aksio.ai.base import Answer, Delta, Passage, PermanentProviderError, Provider, TransientProviderError, Turn, Usage
 from aksio.chat import grounding, repository
 from aksio.chat import model as m
+from aksio.config import get_config
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -35,6 +39,7 @@ class Prepared:
     history: list[Turn]
     passages: list[Passage]
     charged_at: datetime
+    tokens: usage.Reservation | None = None
 
 
 def _not_found(chat_id: str) -> errors.NotFound:
@@ -67,6 +72,8 @@ def prepare(db: Client, uid: str, body: m.ChatRequest) -> Prepared:
         searched = document_ids or grounding.ready_documents(db, uid)
         query = grounding.search_query(body.message, previous)
         passages = grounding.retrieve(db, uid, query, searched) if searched else []
+        bound = bounds.answer_bound(body.message, passages, history, get_config().chat_max_output_tokens)
+        tokens = usage.reserve(db, uid, usage.AI_TOKENS, bound * bounds.attempts(), calls=bounds.attempts())
     except Exception:
         usage.refund(db, uid, usage.TUTOR_MESSAGES, charged_at)
         raise
@@ -79,21 +86,30 @@ def prepare(db: Client, uid: str, body: m.ChatRequest) -> Prepared:
         history=history,
         passages=passages,
         charged_at=charged_at,
+        tokens=tokens,
     )
+
+
+def _settle(db: Client, prep: Prepared, used: Usage | None) -> None:
+    """The reserved tokens become what the answer used (None: unknown, all of them stay)."""
+    if prep.tokens is not None and used is not None:
+        usage.settle_spent(db, prep.tokens, used)
 
 
 def complete(db: Client, prep: Prepared, provider: Provider, on_delta: Delta | None = None) -> m.ChatReply:
     try:
         answer = provider.answer(prep.question, prep.passages, prep.history, on_delta)
-    except TransientProviderError as exc:
+    except (TransientProviderError, PermanentProviderError) as exc:
+        _settle(db, prep, Usage() if exc.code in bounds.NOT_BILLED else None)
         usage.refund(db, prep.uid, usage.TUTOR_MESSAGES, prep.charged_at)
+        if isinstance(exc, PermanentProviderError):
+            raise errors.Unavailable(f"The tutor could not answer: {exc.message}", code=exc.code) from exc
         raise errors.Unavailable(f"The tutor is unavailable right now: {exc.message}", code=exc.code) from exc
-    except PermanentProviderError as exc:
-        usage.refund(db, prep.uid, usage.TUTOR_MESSAGES, prep.charged_at)
-        raise errors.Unavailable(f"The tutor could not answer: {exc.message}", code=exc.code) from exc
     except Exception:
+        _settle(db, prep, None)
         usage.refund(db, prep.uid, usage.TUTOR_MESSAGES, prep.charged_at)
         raise
+    _settle(db, prep, answer.usage)
     return save(db, prep, answer)
 
 

@@ -8,6 +8,7 @@ so a function that only imports this module starts light.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,32 @@ class Extracted:
     @property
     def chars(self) -> int:
         return sum(len(b.text) for b in self.blocks)
+
+
+# Pages are a measure of text: a plain-text, Markdown or Word file counts one page per
+# PAGE_CHARS characters (a 25 MB .txt is thousands of pages, not one); a PDF page or a slide
+# counts as itself unless it holds more than DENSE_PAGE_CHARS, then by its characters too.
+PAGE_CHARS = 3000
+DENSE_PAGE_CHARS = 6000
+
+
+def billable_pages(kind: Kind, extracted: Extracted) -> int:
+    """The pages a file counts against the plan: its pages, or its text in pages if more."""
+    per = DENSE_PAGE_CHARS if kind in ("pdf", "pptx") else PAGE_CHARS
+    return max(extracted.page_count, math.ceil(extracted.chars / per))
+
+
+# A PDF is a compressed program: a few kilobytes can declare pages of any size or streams
+# that inflate to gigabytes of text. Bounds checked before a page's text is read: its size
+# (points; 14,400 is the largest page Acrobat makes: 200 inches), its area as pixels at 72
+# dpi, and its characters (pdfium counts them before extracting).
+MAX_PAGE_POINTS = 14_400.0
+MAX_PAGE_PIXELS = 50_000_000
+MAX_PAGE_CHARS = 100_000
+
+
+def _bomb(message: str) -> DocumentProblem:
+    return DocumentProblem("decompression_bomb", f"The PDF was refused: {message}.")
 
 
 def extract(
@@ -134,14 +161,11 @@ def _pdf(data: bytes, max_pages: int, progress: Progress | None) -> Extracted:
             raise _too_many(count, max_pages)
         blocks: list[Block] = []
         step = max(1, count // 10)
+        total = [0]  # characters so far
         for index in range(count):
             page = pdf[index]
             try:
-                textpage = page.get_textpage()
-                try:
-                    text = textpage.get_text_range()
-                finally:
-                    textpage.close()
+                text = _pdf_page_text(page, index, max_pages, total)
             except pdfium.PdfiumError:
                 text = ""  # one unreadable page does not sink the document
             finally:
@@ -152,6 +176,24 @@ def _pdf(data: bytes, max_pages: int, progress: Progress | None) -> Extracted:
         return Extracted(count, blocks)
     finally:
         pdf.close()
+
+
+def _pdf_page_text(page: Any, index: int, max_pages: int, total: list[int]) -> str:
+    """A page's text, after the bomb bounds (its size, then its character count)."""
+    width, height = page.get_size()
+    if max(width, height) > MAX_PAGE_POINTS or width * height > MAX_PAGE_PIXELS:
+        raise _bomb(f"page {index + 1} is {width:.0f} × {height:.0f} points, larger than any real page")
+    textpage = page.get_textpage()
+    try:
+        chars = textpage.count_chars()
+        total[0] += max(chars, 0)
+        if chars > MAX_PAGE_CHARS:
+            raise _bomb(f"page {index + 1} holds {chars} characters (at most {MAX_PAGE_CHARS})")
+        if total[0] > max_pages * DENSE_PAGE_CHARS:
+            raise _too_many(math.ceil(total[0] / DENSE_PAGE_CHARS), max_pages)
+        return str(textpage.get_text_range())
+    finally:
+        textpage.close()
 
 
 # -- DOCX -----------------------------------------------------------------------------------

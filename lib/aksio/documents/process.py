@@ -16,8 +16,15 @@ Failure policy (Eventarc delivers at least once and retries failed deliveries):
 Idempotency: a transaction claims (document, generation) before any work, recording a
 lease that progress updates renew (:func:`aksio.documents.model.claim`); a transaction
 finishes only while the claim is still this generation's. ``processedGeneration`` makes
-every later delivery of the same or an older generation a no-op. Pages are counted against
-the month's quota (:mod:`aksio.usage`) in the transaction that finishes.
+every later delivery of the same or an older generation a no-op.
+
+Spending is reserved before it happens: the file's pages (text counts by its characters:
+:func:`aksio.documents.extract.billable_pages`) are charged to the month's quota in a
+transaction before anything is written or embedded, once per generation (the reservation is
+recorded on the document, so a retried delivery does not charge again), and given back if
+this generation then fails or is superseded. Each embeddings call reserves its tokens first
+(:func:`aksio.documents.embeddings.embed_chunks`); chunks a failed attempt already embedded
+keep their vectors and are not embedded again.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from aksio import firestore as fs
 from aksio.config import get_config
 from aksio.documents import cleanup, embeddings, kinds, lexical, repository
 from aksio.documents.chunking import Chunk, chunk_blocks
-from aksio.documents.extract import extract
+from aksio.documents.extract import billable_pages, extract
 from aksio.documents.model import Busy, Document, Failure, Ignored, claim, quota_failure, valid_id
 from aksio.documents.problems import DocumentProblem
 from aksio.documents.service import limits
@@ -47,7 +54,7 @@ _log = log.get_logger("aksio.documents.process")
 _PATH = re.compile(r"^users/([^/]+)/documents/([^/]+)/([^/]+)$")
 PROGRESS_INTERVAL = 1.0  # seconds between progress writes
 Event = events.Event
-Outcome = Literal["done", "lost", "over_quota"]
+Outcome = Literal["done", "lost"]
 
 
 def lease_seconds() -> float:
@@ -117,10 +124,11 @@ def handle(event: Event) -> str:
         outcome = _process(db, bucket, claimed, event.data)
     except DocumentProblem as problem:
         failure = Failure(problem.code, problem.message)
+        _release_pages(db, claimed)
         finished = _finish(db, claimed, lambda d: d.failed(failure))
         if finished == "done" and claimed.doc.holds_chunks:
             repository.delete_stale(db, uid, doc_id)  # a re-upload that failed: the old chunks go too
-        if finished in ("done", "over_quota"):
+        if finished == "done":
             cleanup.discard_object(bucket, str(event.data["name"]), generation)  # useless now
         _log.info(
             "document failed: %s",
@@ -159,26 +167,17 @@ def _claim(db: Client, uid: str, doc_id: str, generation: int, *, name: str, eve
     return fs.run_transaction(db, run, what="document claim")
 
 
-def _finish(db: Client, claimed: Claim, change: Callable[[Document], Document], *, pages: int = 0) -> Outcome:
-    """Record the outcome if this attempt still owns the generation, counting ``pages``
-    against the month's quota in the same transaction. Returns ``done``, ``lost`` (the
-    document was deleted or another generation took over) or ``over_quota`` (recorded as
-    failed: a concurrent upload used the quota up meanwhile)."""
+def _finish(db: Client, claimed: Claim, change: Callable[[Document], Document]) -> Outcome:
+    """Record the outcome if this attempt still owns the generation (its pages were reserved
+    before: :func:`_reserve_pages`). Returns ``done``, or ``lost`` (the document was deleted
+    or another generation took over)."""
 
     def run(tx: Any) -> Outcome:
         current = repository.get_in(tx, db, claimed.uid, claimed.doc_id)
         if current is None or not current.owned_by(claimed.generation):
             return "lost"
-        at = fs.utcnow()
-        outcome: Outcome = "done"
-        changed = change(current)
-        if pages:
-            try:
-                usage.charge_pages_in(tx, db, claimed.uid, pages, limit=claimed.pages_per_month, now=at)
-            except usage.OverQuota as over:
-                outcome, changed = "over_quota", current.over_quota(quota_failure(pages, over.limit, over.used))
-        repository.update_in(tx, db, claimed.uid, changed.done(claimed.generation, at))
-        return outcome
+        repository.update_in(tx, db, claimed.uid, change(current).done(claimed.generation, fs.utcnow()))
+        return "done"
 
     return fs.run_transaction(db, run, what="document finish")
 
@@ -254,17 +253,56 @@ def _read(claimed: Claim, content: bytes, progress: _Progress) -> list[Chunk]:
         raise DocumentProblem("corrupt_file", "The file could not be read: it may be damaged.") from None
     if not chunks:
         raise DocumentProblem("no_text", "The file contains no text that could be extracted.")
-    progress.pages = extracted.page_count
+    pages = billable_pages(declared, extracted)
+    if pages > claimed.max_pages:
+        raise DocumentProblem(
+            "too_many_pages",
+            f"The file's text is {pages} pages long ({extracted.chars} characters); "
+            f"your plan allows at most {claimed.max_pages}.",
+        )
+    progress.pages = pages
     return chunks
 
 
-def _check_quota(db: Client, claimed: Claim, pages: int) -> None:
-    """Before writing anything: would these pages exceed the month's page quota?"""
-    try:
-        usage.check(db, claimed.uid, usage.PAGES, fs.utcnow(), amount=pages, limit=claimed.pages_per_month)
-    except usage.OverQuota as over:
-        failure = quota_failure(pages, over.limit, over.used)
-        raise DocumentProblem(failure.code, failure.message) from None
+def _reserve_pages(db: Client, claimed: Claim, pages: int) -> None:
+    """Before writing or embedding anything, in one transaction: charge these pages to the
+    month's quota (once per generation) and record it on the document; over the quota the
+    document fails (:class:`DocumentProblem`) and nothing is charged."""
+    uid, doc_id = claimed.uid, claimed.doc_id
+
+    def run(tx: Any) -> None:
+        current = repository.get_in(tx, db, uid, doc_id)
+        held = repository.pages_reserved_in(tx, db, uid, doc_id)
+        if current is None or not current.owned_by(claimed.generation):
+            raise Ignored("the document was deleted or another upload took over")
+        if held and held.get("generation") == claimed.generation:
+            return  # a retried delivery: charged already
+        at = fs.utcnow()
+        try:
+            usage.charge_pages_in(tx, db, uid, pages, limit=claimed.pages_per_month, now=at)
+        except usage.OverQuota as over:
+            failure = quota_failure(pages, over.limit, over.used)
+            raise DocumentProblem(failure.code, failure.message) from None
+        period = usage.period_key(usage.PAGES.period, at)
+        repository.set_pages_reserved_in(
+            tx, db, uid, doc_id, {"generation": claimed.generation, "pages": pages, "period": period}
+        )
+
+    fs.run_transaction(db, run, what="document pages")
+
+
+def _release_pages(db: Client, claimed: Claim) -> None:
+    """Give back the pages this generation reserved (it failed or was superseded): once."""
+    uid, doc_id = claimed.uid, claimed.doc_id
+
+    def run(tx: Any) -> None:
+        held = repository.pages_reserved_in(tx, db, uid, doc_id)
+        if not held or held.get("generation") != claimed.generation or held.get("released"):
+            return
+        usage.release_in(tx, db, uid, usage.PAGES, str(held["period"]), amount=int(held["pages"]))
+        repository.set_pages_reserved_in(tx, db, uid, doc_id, held | {"released": True})
+
+    fs.run_transaction(db, run, what="document pages release")
 
 
 def _process(db: Client, bucket: Any, claimed: Claim, obj: dict[str, Any]) -> str:
@@ -284,11 +322,13 @@ def _process(db: Client, bucket: Any, claimed: Claim, obj: dict[str, Any]) -> st
 
     chunks = _read(claimed, content, progress)
     del content
-    _check_quota(db, claimed, progress.pages)
+    _reserve_pages(db, claimed, progress.pages)
     progress(60)
-    repository.write_chunks(db, uid, doc_id, chunks, progress=lambda f: progress(60 + int(f * 30)))
+    texts = [c.text for c in chunks]
     embedder = embeddings.provider()
-    vectors = embeddings.embed_chunks(db, uid, doc_id, [c.text for c in chunks], embedder) if embedder else None
+    done, dims = embeddings.reusable(db, uid, doc_id, texts, embedder) if embedder else (frozenset(), 0)
+    repository.write_chunks(db, uid, doc_id, chunks, progress=lambda f: progress(60 + int(f * 30)), keep_vectors=done)
+    vectors = embeddings.embed_chunks(db, uid, doc_id, texts, embedder, done=done, dims=dims) if embedder else None
     parts = lexical.build(c.text for c in chunks).parts()
     version = str(claimed.generation)
     repository.write_index(db, uid, doc_id, parts, version)
@@ -301,13 +341,9 @@ def _process(db: Client, bucket: Any, claimed: Claim, obj: dict[str, Any]) -> st
         lambda d: d.processed(
             pages=pages, chunks=len(chunks), content_hash=digest, version=version, parts=len(parts), vectors=vectors
         ),
-        pages=pages,
     )
-    if outcome == "over_quota":
-        repository.delete_stale(db, uid, doc_id)
-        cleanup.discard_object(bucket, str(obj["name"]), claimed.generation)
-        return "failed (page quota)"
     if outcome == "lost":
+        _release_pages(db, claimed)
         now = repository.get(db, uid, doc_id)
         if now is None or now.deleted:
             repository.delete_stale(db, uid, doc_id)  # deleted while we worked: take our chunks away too

@@ -93,6 +93,21 @@ def awaiting_upload(db: Client, uid: str, limit: int) -> list[Document]:
     return [doc for s in q.stream() if (doc := _of(s)) is not None]
 
 
+PAGES_RESERVED = "pagesReserved"
+
+
+def pages_reserved_in(tx: Any, db: Client, uid: str, doc_id: str) -> dict[str, Any] | None:
+    """Inside ``tx``: the page reservation of the document's processing, if any
+    (``{generation, pages, period, released}``)."""
+    data = fs.read(_ref(db, uid, doc_id), tx) or {}
+    held = data.get(PAGES_RESERVED)
+    return held if isinstance(held, dict) else None
+
+
+def set_pages_reserved_in(tx: Any, db: Client, uid: str, doc_id: str, held: dict[str, Any]) -> None:
+    tx.update(_ref(db, uid, doc_id), {PAGES_RESERVED: held})
+
+
 def page(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[list[Document], str | None]:
     """The documents oldest first (tombstones left out), ``limit`` after ``cursor``."""
     q = _col(db, uid).order_by("createdAt").order_by("__name__")
@@ -160,28 +175,52 @@ def _chunk_stored(chunk: Chunk) -> dict[str, Any]:
 
 
 def write_chunks(
-    db: Client, uid: str, doc_id: str, chunks: Sequence[Chunk], progress: Callable[[float], None] | None = None
+    db: Client,
+    uid: str,
+    doc_id: str,
+    chunks: Sequence[Chunk],
+    progress: Callable[[float], None] | None = None,
+    *,
+    keep_vectors: frozenset[int] = frozenset(),
 ) -> None:
-    """Chunks in batches of ≤ 450 writes (ids by position, so a retry overwrites)."""
+    """Chunks in batches of ≤ 450 writes (ids by position, so a retry overwrites); the
+    chunks in ``keep_vectors`` keep the embedding stored with them (the same text, embedded
+    by an earlier attempt), every other chunk loses any it had."""
     col = _ref(db, uid, doc_id).collection(CHUNKS)
     for start in range(0, len(chunks), BATCH):
         batch = db.batch()
         for chunk in chunks[start : start + BATCH]:
-            batch.set(col.document(chunk_id(chunk.index)), _chunk_stored(chunk))
+            batch.set(col.document(chunk_id(chunk.index)), _chunk_stored(chunk), merge=chunk.index in keep_vectors)
         batch.commit()
         if progress is not None:
             progress(min(len(chunks), start + BATCH) / max(len(chunks), 1))
 
 
-def write_vectors(db: Client, uid: str, doc_id: str, start: int, vectors: Sequence[Sequence[float]]) -> None:
-    """The embedding of chunks ``start``, ``start + 1``, … (one batch)."""
+def write_vectors(db: Client, uid: str, doc_id: str, items: Sequence[tuple[int, Sequence[float], str]]) -> None:
+    """The embedding of chunks ``(index, vector, key)`` (one batch); ``key`` names the model
+    and text it was made from (:func:`embedded_keys` finds it again on a retry)."""
     from google.cloud.firestore_v1.vector import Vector
 
     col = _ref(db, uid, doc_id).collection(CHUNKS)
     batch = db.batch()
-    for offset, vector in enumerate(vectors):
-        batch.update(col.document(chunk_id(start + offset)), {"embedding": Vector(list(vector))})
+    for index, vector, key in items:
+        batch.update(col.document(chunk_id(index)), {"embedding": Vector(list(vector)), EMBEDDED_KEY: key})
     batch.commit()
+
+
+EMBEDDED_KEY = "embeddedKey"
+
+
+def embedded_keys(db: Client, uid: str, doc_id: str) -> dict[int, tuple[str, int]]:
+    """The chunks stored with an embedding: position → (its key, its dimension)."""
+    out: dict[int, tuple[str, int]] = {}
+    col = _ref(db, uid, doc_id).collection(CHUNKS)
+    for snap in col.where(filter=fs.where(EMBEDDED_KEY, ">", "")).select([EMBEDDED_KEY, "embedding"]).stream():
+        data = snap.to_dict() or {}
+        key, vector = data.get(EMBEDDED_KEY), data.get("embedding")
+        if snap.id.isdigit() and isinstance(key, str) and vector is not None:
+            out[int(snap.id)] = (key, len(list(vector)))
+    return out
 
 
 def write_index(db: Client, uid: str, doc_id: str, parts: Sequence[bytes], version: str) -> None:

@@ -115,7 +115,12 @@ def _by_vectors(
     embedder = embeddings.provider()
     if embedder is None or any(holder_docs[h].embedding_model != embeddings.model_id(embedder) for _, h in pairs):
         return None
-    found = embeddings.nearest(db, uid, query, pairs, k=k, p=embedder)
+    from aksio import usage
+
+    try:
+        found = embeddings.nearest(db, uid, query, pairs, k=k, p=embedder)
+    except usage.OverQuota:  # the month's embedding budget is spent: search lexically
+        return None
     return [Hit.of(pairs[pos][0], cid, chunk, score) for score, pos, cid, chunk in found]
 
 

@@ -87,8 +87,9 @@ REPLIED = (
     "/",
     body=models.ChatRequest,
     response=models.ChatReply,
-    errors=(400, 404, 413, 415, 429, 503),
+    errors=(400, 401, 403, 404, 413, 415, 429, 503),
     links=REPLIED,
+    spends="ai",
 )
 def reply(ctx: Ctx) -> Any:
     """Ask a question (in ``chatId``, or a new chat), answered from ``documentIds`` (or the

@@ -11,7 +11,13 @@ from aksio.http import Api, Ctx
 api = Api("create-checkout-session", summary="Start a Stripe Checkout for a paid plan")
 
 
-@api.post("/", body=models.CheckoutRequest, response=models.CheckoutSession, errors=(400, 409, 413, 415, 503))
+@api.post(
+    "/",
+    body=models.CheckoutRequest,
+    response=models.CheckoutSession,
+    errors=(400, 401, 409, 413, 415, 503),
+    spends="billing",
+)
 def create(ctx: Ctx) -> models.CheckoutSession:
     """A Checkout session for the plan's price; redirect the browser to ``url``. 409 when the
     user already has a subscription (manage it in the portal)."""
@@ -20,7 +26,7 @@ def create(ctx: Ctx) -> models.CheckoutSession:
     session = service.checkout(
         firestore_client(),
         ctx.uid,
-        email=ctx.caller.email,
+        email=ctx.caller.email if ctx.caller.email_verified else None,  # Stripe gets only a verified email
         plan_id=body.plan,
         success_url=body.success_url,
         cancel_url=body.cancel_url,

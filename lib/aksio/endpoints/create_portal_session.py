@@ -10,7 +10,13 @@ from aksio.http import Api, Ctx
 api = Api("create-portal-session", summary="Open the Stripe Billing Portal")
 
 
-@api.post("/", body=models.PortalRequest, response=models.PortalSession, errors=(400, 404, 413, 415, 503))
+@api.post(
+    "/",
+    body=models.PortalRequest,
+    response=models.PortalSession,
+    errors=(400, 401, 404, 413, 415, 503),
+    spends="billing",
+)
 def create(ctx: Ctx) -> models.PortalSession:
     """A Billing Portal session; redirect the browser to ``url``. 404 when the user has no
     Stripe customer yet."""

@@ -16,7 +16,15 @@ DOCUMENT = {"document": "$response.body#/document/id"}
 CREATED = (Link("read", "documents.read", DOCUMENT), Link("delete", "documents.delete", DOCUMENT))
 
 
-@api.post("/", body=models.NewUpload, response=models.UploadCreated, status=201, errors=(400, 413, 415), links=CREATED)
+@api.post(
+    "/",
+    body=models.NewUpload,
+    response=models.UploadCreated,
+    status=201,
+    errors=(400, 401, 403, 413, 415),
+    links=CREATED,
+    spends="upload",
+)
 def create(ctx: Ctx) -> models.UploadCreated:
     """Create a document (``awaiting_upload``) and a V4 signed PUT URL, valid 15 minutes,
     bound to the content type and the plan's size cap (send ``upload.headers`` with the PUT).

@@ -3,6 +3,9 @@ text, follow it, and accept or reject its draft cards."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aksio import errors
 from aksio.clients import firestore_client
 from aksio.generation import model as models
 from aksio.generation import service
@@ -32,15 +35,34 @@ def _job_id(ctx: Ctx) -> str:
     response=models.JobStarted,
     status=202,
     replay_status=200,
-    errors=(400, 404, 409, 413, 415, 429, 503),
+    errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
     links=STARTED,
+    spends="ai",
 )
 def start(ctx: Ctx) -> Result:
     """Start a job: ``documentIds`` or ``text``, into ``deckId`` or ``newDeckName``, ``count``
     1-100 cards of ``types`` (basic, cloze). 202 with the job id; a retry with the same
     ``jobId`` answers 200 with that job. Over the plan's monthly generations: 429."""
-    job, created = service.create_job(firestore_client(), ctx.uid, ctx.body)
+    from aksio import usage
+    from aksio.ai import bounds
+
+    db = firestore_client()
+    calls = bounds.CARD_CALLS * bounds.attempts()  # room for one step, or 429 now, not a failed job later
+    try:
+        usage.require_room(db, ctx.uid, usage.AI_TOKENS, amount=1, calls=calls)
+    except usage.OverQuota:
+        if not (ctx.body.job_id and _exists(db, ctx.uid, ctx.body.job_id)):  # a retried POST still answers
+            raise
+    job, created = service.create_job(db, ctx.uid, ctx.body)
     return Result(job, status=202 if created else 200, headers={"Location": f"/generate-flashcards/{job.job_id}"})
+
+
+def _exists(db: Any, uid: str, job_id: str) -> bool:
+    try:
+        service.get_job(db, uid, job_id)
+    except errors.NotFound:
+        return False
+    return True
 
 
 @api.get("/", query=models.JobListQuery, response=models.JobPage, errors=(400,))

@@ -81,6 +81,8 @@ class JobRecord:
     tokens: Tokens = Tokens()
     refunded: bool = False
     started_at: datetime | None = None
+    barren_steps: int = 0  # steps in a row whose model call made no new card
+    failed_calls: int = 0  # model calls of attempts that failed (they count toward the job's bound)
 
     @property
     def chunks_total(self) -> int:
@@ -147,6 +149,8 @@ class JobRecord:
             tokens=Tokens.from_stored(data.get("tokens")),
             refunded=bool(data.get("refunded")),
             started_at=started if isinstance(started, datetime) else None,
+            barren_steps=int(data.get("barrenSteps") or 0),
+            failed_calls=int(data.get("failedCalls") or 0),
         )
 
 
@@ -169,6 +173,8 @@ class StepWork:
     provider: str | None
     draft_mode: bool
     attempt: int
+    called: bool = False  # the model was asked this step
+    stop: bool = False  # the job may call the model no more: this step ends it
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,9 @@ def plan_commit(
     if over:  # a cloze note can make several cards: never more than asked for
         rejected.append(f"{over} cards over the requested count were not kept")
         new = new[:room]
-    last = work.step + 1 >= job.steps_total
+    last = work.step + 1 >= job.steps_total or work.stop
+    if work.stop:
+        rejected.append("stopped early: the model calls this job may make are used, or it repeated known cards")
     record = {
         "cards": [cid for cid, _ in new],
         "fronts": [doc["front"] for _, doc in new][:100],
@@ -227,6 +235,7 @@ def plan_commit(
         "rejectedReasons": [*job.rejected_reasons, *rejected][-20:],
         "tokens": job.tokens.plus(work.usage).to_stored(),
         "provider": work.provider,
+        "barrenSteps": (job.barren_steps + 1) if work.called and not new else 0,
         "lastError": DELETE,
         "updatedAt": now,
     }

@@ -31,6 +31,17 @@ MAX_UNITS = 1000
 CHUNKS_PER_STEP = 3
 TEXT_CHUNK_TOKENS = 900
 GENERATED_TAG = "generated"
+# A job's model calls: every call that makes a new card brings the job closer to its count,
+# so count calls suffice, plus a few for repairs and steps that find nothing new; after
+# MAX_BARREN_STEPS steps in a row whose calls made no new card the job stops.
+EXTRA_MODEL_CALLS = 3
+MAX_BARREN_STEPS = 2
+
+
+def max_model_calls(count: int) -> int:
+    """The model calls a job asking for ``count`` cards may start (one more can follow: a
+    step's repair request, so a job makes at most this + 1)."""
+    return count + EXTRA_MODEL_CALLS
 
 
 class GenerateRequest(RequestModel):
@@ -91,6 +102,15 @@ class GenerateRequest(RequestModel):
     job_id: Id | None = None
     # Cards as drafts to accept or reject (default: the user's setting draftGeneratedCards).
     draft: bool | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        from aksio.ai.prompts import language_name
+
+        if value is not None and language_name(value) != " ".join(value.split()):
+            raise ValueError("a language name: letters, spaces, hyphens, apostrophes and parentheses (e.g. 'pt-BR')")
+        return value
 
     @field_validator("text")
     @classmethod

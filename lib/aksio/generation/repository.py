@@ -162,5 +162,12 @@ def draft_ids(db: Client, uid: str, job_id: str, limit: int) -> list[str]:
     return [s.id for s in job_ref(db, uid, job_id).collection("drafts").select([]).limit(limit).stream()]
 
 
+def add_failed_calls(db: Client, uid: str, job_id: str, calls: int) -> None:
+    """Model calls of failed attempts (billed, or maybe): they count against the job's calls."""
+    from google.cloud import firestore
+
+    job_ref(db, uid, job_id).update({"failedCalls": firestore.Increment(calls)})
+
+
 def set_last_error(db: Client, uid: str, job_id: str, error: dict[str, Any], now: datetime) -> None:
     job_ref(db, uid, job_id).update({"lastError": error, "updatedAt": now})

@@ -7,6 +7,12 @@ the user's cards (any deck: the normalized front's key ``source.key``, or the sa
 and commit cards, step record, job progress and token usage in one transaction that
 re-checks the step record (:func:`commit_step`, rules in :func:`aksio.generation.jobs.plan_commit`).
 Then enqueue the next step.
+
+Spending is bounded: each model call's tokens are reserved before it (the most it can cost,
+:func:`aksio.ai.bounds.cards_bound`) and settled after (:mod:`aksio.usage`); a job makes at
+most :func:`aksio.generation.model.max_model_calls` calls (from the count asked for) and stops
+after :data:`aksio.generation.model.MAX_BARREN_STEPS` steps in a row whose calls made no new
+card (the model repeating what exists), ending the job as succeeded.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import errors, log, usage
 from aksio import firestore as fs
+from aksio.ai import bounds
 from aksio.ai.base import (
     CardDraft,
     CardRequest,
@@ -148,6 +155,7 @@ def run_step(
     )
     if result is None:
         return "failed"
+    stop = result is STOP
     built = build_cards(result.cards, passages, deck_id=job.deck_id, job_id=job_id, now=fs.utcnow())
     known = study.existing_card_ids(db, uid, built.cards)
     fresh = [(cid, doc) for cid, doc in built.cards if cid not in known]
@@ -161,12 +169,14 @@ def run_step(
         provider=getattr(provider, "name", None),
         draft_mode=job.draft,
         attempt=attempt,
+        called=result.called,
+        stop=stop,
     )
     try:
         outcome = commit_step(FirestoreGeneration(db, uid), job_id, work)
     except errors.Contention as exc:
         raise StepRetry("contention", exc.message) from exc
-    if outcome in ("done", "duplicate"):
+    if outcome == "duplicate" or (outcome == "done" and not stop):
         _next(enqueue, uid, job_id, step, job.steps_total)
     if outcome == "failed":
         refund_if_empty(db, uid, job_id)
@@ -183,11 +193,14 @@ def _generate(
     passages: Sequence[Passage],
     provider: Provider,
     attempt: int,
-) -> CardResult | None:
-    """The model's cards for this step; None when the job failed for good."""
+) -> Generated | None:
+    """The model's cards for this step (:data:`STOP` when the job has made all the calls it
+    may); None when the job failed for good."""
     want = m.cards_for_step(job.count, job.steps_total, step, job.cards_created)
     if not want or not passages:
-        return CardResult(cards=[])
+        return Generated(cards=[])
+    if job.tokens.calls + job.failed_calls >= m.max_model_calls(job.count) or job.barren_steps >= m.MAX_BARREN_STEPS:
+        return STOP
     avoid: tuple[str, ...] = ()
     if step > 0:
         prev = repo.step_record(db, uid, job_id, step - 1)
@@ -195,13 +208,45 @@ def _generate(
     kinds: tuple[Any, ...] = tuple(job.types or ["basic"])
     request = CardRequest(passages=passages, count=want, types=kinds, language=job.language, avoid=avoid)
     try:
-        return provider.generate_cards(request)
+        bound = bounds.cards_bound(request, get_config().openai_max_output_tokens) * bounds.attempts()
+        held = usage.reserve(db, uid, usage.AI_TOKENS, bound, calls=bounds.CARD_CALLS * bounds.attempts())
+    except usage.OverQuota as over:
+        fail_job(db, uid, job_id, over.code, over.message)
+        return None
+    try:
+        result = provider.generate_cards(request)
     except TransientProviderError as exc:
+        _failed_call(db, held, exc.code, job_id)
         _retry_or_fail(db, uid, job_id, attempt, code=exc.code, message=exc.message)
         return None
     except PermanentProviderError as exc:
+        _failed_call(db, held, exc.code, job_id)
         fail_job(db, uid, job_id, exc.code, exc.message)
         return None
+    except BaseException:
+        usage.settle(db, held, held.amount)  # unknown: it stays counted
+        repo.add_failed_calls(db, uid, job_id, held.calls)
+        raise
+    usage.settle_spent(db, held, result.usage)
+    return Generated(cards=result.cards, usage=result.usage, rejected=result.rejected, called=True)
+
+
+def _failed_call(db: Client, held: usage.Reservation, code: str, job_id: str) -> None:
+    """A call that failed: refused before any work, it is given back; else it stays counted
+    (what it cost is unknown), in the month's budget and in the job's calls."""
+    if code in bounds.NOT_BILLED:
+        usage.release(db, held)
+    else:
+        repo.add_failed_calls(db, held.uid, job_id, held.calls)
+
+
+@dataclass
+class Generated(CardResult):
+    called: bool = False  # the model was asked (a step that asks and gets nothing new is barren)
+
+
+# A step that may not call the model any more: the job ends with what it made.
+STOP = Generated(cards=[])
 
 
 def _retry_or_fail(db: Client, uid: str, job_id: str, attempt: int, *, code: str, message: str) -> None:

@@ -143,9 +143,28 @@ def cloze_indexes(text: str) -> list[int]:
     return sorted({int(m.group(1)) for m in _CLOZE.finditer(text) if int(m.group(1)) > 0})
 
 
+# The cards one cloze note may make: they are created in one transaction (Firestore allows
+# 500 writes and 10 MiB; each card carries the note's text, up to MAX_TEXT_BYTES, three times).
+MAX_CLOZE_CARDS = 100
+
+
 def cloze_cards(text: str) -> list[Content]:
-    """One card per cloze number, Anki style: ``{{c1::answer::hint}}``."""
+    """One card per cloze number, Anki style: ``{{c1::answer::hint}}``; at most
+    :data:`MAX_CLOZE_CARDS` (400 ``too_many_clozes`` past it)."""
     indexes = cloze_indexes(text)
+    if len(indexes) > MAX_CLOZE_CARDS:
+        raise errors.Invalid(
+            f"A cloze note can make at most {MAX_CLOZE_CARDS} cards; this one numbers {len(indexes)} deletions.",
+            code="too_many_clozes",
+            details=[
+                {
+                    "field": "cloze",
+                    "in": "body",
+                    "message": f"at most {MAX_CLOZE_CARDS} cloze numbers",
+                    "limit": MAX_CLOZE_CARDS,
+                }
+            ],
+        )
     if not indexes:
         raise errors.Invalid(
             "cloze text needs at least one deletion like {{c1::answer}}.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 from typing import Any
@@ -14,8 +15,8 @@ import pytest
 import requests
 
 from aksio.billing.model import BillingState
-from tests.conftest import User, need_env
-from tests.e2e.billing.conftest import Webhook, billing_doc, mapped_customer
+from tests.conftest import Aborts, User, need_env
+from tests.e2e.billing.conftest import Billing, LocalStripe, Webhook, billing_doc, mapped_customer
 from tests.unit.billing import events as ev
 
 pytestmark = pytest.mark.stack
@@ -210,9 +211,9 @@ def test_too_large_is_413(webhook: Webhook) -> None:
     assert r.status_code == 413
 
 
-def test_our_failure_is_5xx_and_the_retry_applies(webhook: Webhook, firestore_db: Any, user: User) -> None:
-    """checkout.session.completed whose subscription Stripe cannot give us (yet): 5xx, nothing
-    recorded, so Stripe's retry is processed; here the retry of a later, good event applies."""
+def test_our_failure_is_5xx_and_nothing_is_recorded(webhook: Webhook, firestore_db: Any, user: User) -> None:
+    """checkout.session.completed whose subscription Stripe cannot give us: 5xx, nothing
+    recorded, so Stripe retries it."""
     _, customer = mapped_customer(firestore_db, user.uid)
     evt = ev.event(
         "checkout.session.completed", ev.checkout_session(customer, "sub_missing", user.uid), int(time.time())
@@ -222,6 +223,37 @@ def test_our_failure_is_5xx_and_the_retry_applies(webhook: Webhook, firestore_db
     assert r.json()["error"]["code"] in ("internal", "stripe_unavailable")
     assert not event_record(firestore_db, evt["id"]).exists
     assert billing_doc(firestore_db, user.uid) == {"customerId": customer}
+
+
+def test_our_failure_is_5xx_and_the_retry_applies(  # noqa: PLR0917
+    webhook: Webhook,
+    firestore_db: Any,
+    user: User,
+    billing_for: Callable[[User], Billing],
+    local_stripe: LocalStripe,
+    aborts: Aborts,
+) -> None:
+    """A real checkout (localstripe made the subscription) whose first delivery fails on our
+    side (Firestore keeps aborting the user's commits): 5xx, nothing recorded. Stripe's retry,
+    the same event signed anew, fetches the subscription from Stripe and applies it, once."""
+    r = billing_for(user).post("create-checkout-session", {"plan": "pro"})
+    assert r.status_code == 200, r.text
+    paid = local_stripe.complete_checkout(r.json()["id"])
+    assert paid.status_code == 200, paid.text
+    event, subscription = paid.json()["event"], paid.json()["subscription"]
+    before = billing_doc(firestore_db, user.uid)
+    aborts.on(f"users/{user.uid}")
+    first = webhook.post(event)
+    assert first.status_code == 503, first.text
+    assert not event_record(firestore_db, event["id"]).exists
+    assert billing_doc(firestore_db, user.uid) == before
+    aborts.off(f"users/{user.uid}")
+    retry = webhook.ok(event, "applied")
+    assert retry["plan"] == "pro"
+    stored = billing_doc(firestore_db, user.uid)
+    assert (stored["subscriptionId"], stored["status"]) == (subscription["id"], "active")
+    assert event_record(firestore_db, event["id"]).exists
+    assert webhook.ok(event)["outcome"] == "duplicate"
 
 
 def test_stack_gateway_serves_the_webhook(gateway_url: str, firestore_db: Any) -> None:

@@ -4,7 +4,6 @@ nothing is duplicated and no other document changes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,7 +143,10 @@ def test_events_for_another_users_path_or_unknown_documents_are_ignored(  # noqa
         storage.write(other, b"stray bytes")
         assert post_event(gateway_url, wait_for_bridge(storage, other)).status_code == 200
     assert post_event(gateway_url, obj | {"bucket": "another-bucket"}).status_code == 200
-    time.sleep(1.5)  # let the bridge deliver its own copies of these events too
+    # The bridge delivers its own copies of these events too, one scan at a time in the order
+    # the objects were written: once an upload written after them is processed, it has.
+    marker = victim.upload("marker.txt", samples.TXT, b"Written after the stray objects.")
+    assert victim.wait(marker)["status"] == "ready"
     assert victim.document(victim_id)["status"] == "awaiting_upload"
     assert client.ok("GET", "/documents")["documents"] == []
     assert not list(firestore_db.collection(f"users/{client.user.uid}/documents").stream())
@@ -216,25 +218,47 @@ def test_monthly_page_quota(client: Client, firestore_db: Any) -> None:
     }
 
 
-def test_a_duplicate_delivery_during_processing_is_retried_not_run_twice(
+def test_a_delivery_while_another_attempt_holds_the_lease_is_retried_not_run(
     client: Client, storage: Storage, gateway_url: str, firestore_db: Any
 ) -> None:
-    pdf = samples.make_pdf(300, sentences=30)
-    created = client.create("slow.pdf", samples.PDF, len(pdf))
-    doc_id = created["document"]["id"]
-    assert client.put(created["upload"], pdf).status_code == 200
-    deadline = time.monotonic() + 30
-    while client.document(doc_id)["status"] != "processing":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    obj = storage.obj(f"users/{client.user.uid}/documents/{doc_id}/slow.pdf")
+    """Eventarc delivering an event again while an attempt works on the same generation: the
+    claim sees the attempt's lease and answers 500 (retry later) without touching anything;
+    once the lease has lapsed (the attempt died) a delivery processes it, once, and charges
+    its pages once. The concurrent attempt is its lease record, written as the claim writes it."""
+    doc_id = client.upload("twice.pdf", samples.PDF, samples.make_pdf(3, sentences=4))
+    first = client.wait(doc_id)
+    assert first["status"] == "ready"
+    month = datetime.now(UTC).strftime("%Y-%m")
+    usage = firestore_db.document(f"users/{client.user.uid}/usage/{month}")
+    assert usage.get().to_dict()["pages"] == 3
+    obj = storage.obj(f"users/{client.user.uid}/documents/{doc_id}/twice.pdf")
     assert obj is not None
-    duplicate = post_event(gateway_url, obj)  # Eventarc delivering the same event again
-    # while the first attempt holds the lease: 500 (retried later); if it already finished: a no-op 200
-    assert duplicate.status_code in (200, 500)
-    doc = client.wait(doc_id)
-    assert (doc["status"], doc["pageCount"]) == ("ready", 300)
+    ref = firestore_db.document(f"users/{client.user.uid}/documents/{doc_id}")
+    held = {"generation": int(obj["generation"]), "eventId": "the-other-attempt"}
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    # the delivery's generation is not processed yet and another attempt holds its lease
+    ref.update({"processedGeneration": None, "status": "processing", "processing": held | {"leaseUntil": soon}})
+    stored = ref.get().to_dict()
+    duplicate = post_event(gateway_url, obj)
+    assert duplicate.status_code == 500, duplicate.text
+    assert ref.get().to_dict() == stored  # refused before any change
+    # the other attempt died: its lease lapses, and the next delivery does the work
+    ref.update({"processing": held | {"leaseUntil": datetime.now(UTC) - timedelta(seconds=1)}})
     assert post_event(gateway_url, obj).status_code == 200
+    doc = client.document(doc_id)
+    assert (doc["status"], doc["pageCount"], doc["chunkCount"]) == ("ready", 3, first["chunkCount"])
+    assert post_event(gateway_url, obj).status_code == 200  # and again: a no-op
     assert client.document(doc_id) == doc
     chunks = list(firestore_db.collection(f"users/{client.user.uid}/documents/{doc_id}/chunks").stream())
     assert len(chunks) == doc["chunkCount"]
+    assert usage.get().to_dict()["pages"] == 3  # the generation's pages were charged once
+
+
+def test_a_long_text_file_counts_its_text_as_pages(client: Client, firestore_db: Any) -> None:
+    """A .txt has no pages: 1.6 MB of text is ~530 pages of 3,000 characters, over the free
+    plan's 500 a document, and is refused before anything is stored or charged."""
+    blob = ("Ribosomes translate messenger RNA into proteins. " * 32_000).encode()  # 1.6 M chars
+    doc = failed(client, client.upload("long.txt", samples.TXT, blob), "too_many_pages")
+    assert "your plan allows at most 500" in doc["error"]["message"]
+    month = datetime.now(UTC).strftime("%Y-%m")
+    assert not firestore_db.document(f"users/{client.user.uid}/usage/{month}").get().exists

@@ -1,5 +1,7 @@
 """The stripe-webhook function in-process with a fake store: what is answered when, and that
-nothing is touched before the signature is verified."""
+nothing is touched before the signature is verified. Fetching a completed checkout's
+subscription from Stripe is tested against the stack's Stripe (localstripe), in
+``tests/e2e/billing/test_webhook.py`` (``…_the_retry_applies``) and the upgrade flow."""
 
 from __future__ import annotations
 
@@ -13,7 +15,6 @@ from werkzeug.test import EnvironBuilder
 
 from aksio import secrets
 from aksio.billing import repository as store
-from aksio.billing import service
 from aksio.endpoints import stripe_webhook
 from tests.unit.billing import events as ev
 
@@ -118,32 +119,3 @@ def test_unknown_customer_is_200_without_claim(monkeypatch: pytest.MonkeyPatch) 
     r = post(body, ev.sign(body, SECRET))
     assert r.status_code == 200
     assert json.loads(r.data)["outcome"] == "unknown_customer"
-
-
-def test_checkout_completed_fetches_its_subscription(monkeypatch: pytest.MonkeyPatch, calls: list[Any]) -> None:
-    monkeypatch.setattr(store, "uid_of_customer", lambda db, customer: "uid-1")
-
-    class Db:
-        def collection(self, name: str) -> Any:
-            assert name == "stripeEvents"
-            return self
-
-        def document(self, doc_id: str) -> Any:
-            return self
-
-        def get(self) -> Any:
-            return type("Snap", (), {"exists": False})()
-
-    monkeypatch.setattr(stripe_webhook, "firestore_client", Db)
-    sub = ev.subscription("sub_9", "cus_1", "active", period_end=99)
-    monkeypatch.setattr(
-        service,
-        "_subscription_snapshot",
-        lambda done: service.model.subscription_facts(done.event_id, "checkout.session.completed", done.created, sub),
-    )
-    e = ev.event("checkout.session.completed", ev.checkout_session("cus_1", "sub_9", "uid-1"), int(time.time()))
-    body = ev.body(e)
-    r = post(body, ev.sign(body, SECRET))
-    assert r.status_code == 200, r.data
-    assert calls[0].subscription_id == "sub_9"
-    assert calls[0].status == "active"
