@@ -90,5 +90,9 @@ def parse(query_spec: Spec, args: Any) -> SimpleNamespace | None:
 ID = r"^[A-Za-z0-9_-]{1,64}$"
 LIST = spec(limit=Int(ge=1, le=100, default=50), cursor=Str(max_length=500))
 CARD_LIST = spec(limit=Int(ge=1, le=100, default=50), cursor=Str(max_length=500), deck_id=Str(pattern=ID))
-QUEUE = spec(deck_id=Str(pattern=ID), limit=Int(ge=1, le=200, default=50))
-STATS = spec(days=Int(ge=1, le=365, default=30))
+QUEUE = spec(
+    deck_id=Str(pattern=ID), course_id=Str(pattern=ID), section_id=Str(pattern=ID), limit=Int(ge=1, le=200, default=50)
+)
+STATS = spec(
+    days=Int(ge=1, le=365, default=30), deck_id=Str(pattern=ID), course_id=Str(pattern=ID), section_id=Str(pattern=ID)
+)

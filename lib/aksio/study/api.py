@@ -59,6 +59,9 @@ class NewDeck(RequestModel):
 class DeckPatch(RequestModel):
     name: Name | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
+    # The deck's course (null: no course) and section in it (null: none); see aksio.courses.
+    course_id: Id | None = None
+    section_id: Id | None = None
 
 
 class Deck(ApiModel):
@@ -66,6 +69,8 @@ class Deck(ApiModel):
     name: str
     description: str | None = None
     card_count: int | None = None
+    course_id: str | None = None
+    section_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -240,6 +245,8 @@ class UndoResult(ApiModel):
 
 class QueueQuery(RequestModel):
     deck_id: Id | None = None
+    course_id: Id | None = None
+    section_id: Id | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -264,6 +271,11 @@ class StudyQueue(ApiModel):
 
 class StatsQuery(RequestModel):
     days: Annotated[int, Field(ge=1, le=365)] = 30
+    # The cards and forecast of one deck or course (reviews per day, retention and streak
+    # stay the account's; a course's own are in its progress).
+    deck_id: Id | None = None
+    course_id: Id | None = None
+    section_id: Id | None = None
 
 
 class DayStats(ApiModel):

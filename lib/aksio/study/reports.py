@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from aksio import errors
 from aksio import firestore as fs
 from aksio.prefs import of_user as settings_of
 from aksio.study import queries as q
@@ -46,6 +47,32 @@ def _candidates(snaps: list[Any], queue: str) -> list[Candidate]:
     return out
 
 
+def scope_of(db: Client, uid: str, query: Any) -> q.Scope:
+    """The cards a queue or stats query names: of ``deckId``, of ``courseId`` (its decks; of
+    one of its sections with ``sectionId``), or all. 404 for a deck or course that is not the
+    caller's, or a deck that is not in the course named with it."""
+    deck = getattr(query, "deck_id", None)
+    course = getattr(query, "course_id", None)
+    section = getattr(query, "section_id", None)
+    if section and not course:
+        raise errors.Invalid(
+            "sectionId needs courseId.",
+            code="section_without_course",
+            details=[{"field": "sectionId", "in": "query", "message": "send courseId too"}],
+        )
+    decks: tuple[str, ...] | None = None
+    if course:
+        from aksio.courses import service as courses
+
+        decks = tuple(courses.deck_ids(db, uid, course, section))
+    if deck:
+        live_deck(q.read_deck(db, uid, deck), deck)
+        if decks is not None and deck not in decks:
+            raise errors.NotFound(f"No deck {deck} in course {course}.", code="deck_not_found")
+        decks = (deck,)
+    return q.Scope(decks=decks)
+
+
 def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:
     now = fs.utcnow()
     user = fs.read_user(db, uid)
@@ -53,19 +80,17 @@ def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:
     stats = stats_mod.normalise(user.get("stats"))
     today = study_day(now, settings.timezone, settings.day_starts_at_hour)
     limits = limits_for(settings, stats_mod.today_counts(stats, today))
-    deck = query.deck_id
-    if deck:
-        live_deck(q.read_deck(db, uid, deck), deck)
+    scope = scope_of(db, uid, query)
     fetch = query.limit * 2  # room for buried siblings
-    learning = _candidates(q.due_cards(db, uid, deck, "learning", now=now, limit=fetch), "learning") if fetch else []
+    learning = _candidates(q.due_cards(db, uid, scope, "learning", now=now, limit=fetch), "learning") if fetch else []
     review_n = min(fetch, limits.review_remaining)
-    review = _candidates(q.due_cards(db, uid, deck, "review", now=now, limit=review_n), "review") if review_n else []
+    review = _candidates(q.due_cards(db, uid, scope, "review", now=now, limit=review_n), "review") if review_n else []
     new_n = min(fetch, limits.new_remaining)
-    new = _candidates(q.new_cards(db, uid, deck, new_n), "new") if new_n else []
+    new = _candidates(q.new_cards(db, uid, scope, new_n), "new") if new_n else []
     available = {
-        "learning": q.count_due(db, uid, deck, "learning", now),
-        "review": q.count_due(db, uid, deck, "review", now) if limits.review_remaining else 0,
-        "new": q.count_new(db, uid, deck, limits.new_remaining) if limits.new_remaining else 0,
+        "learning": q.count_due(db, uid, scope, "learning", now),
+        "review": q.count_due(db, uid, scope, "review", now) if limits.review_remaining else 0,
+        "new": q.count_new(db, uid, scope, limits.new_remaining) if limits.new_remaining else 0,
     }
     result = build_queue(
         learning=learning,
@@ -98,10 +123,11 @@ def stats(db: Client, uid: str, query: api.StatsQuery) -> Json:
     today = study_day(now, tz, hour)
     per_day = stats_mod.reviews_per_day(stored, today, query.days)
     retention, review_count = stats_mod.true_retention(per_day)
-    by_state = {state: q.count_where(db, uid, "state", state) for state in ("new", "learning", "review", "relearning")}
-    suspended = q.count_where(db, uid, "suspended", True)
+    scope = scope_of(db, uid, query)
+    by_state = {s: q.count_where(db, uid, "state", s, scope) for s in ("new", "learning", "review", "relearning")}
+    suspended = q.count_where(db, uid, "suspended", True, scope)
     forecast = {day_key(today + timedelta(days=i)): 0 for i in range(FORECAST_DAYS)}
-    for due in q.due_before(db, uid, now + timedelta(days=FORECAST_DAYS + 1)):
+    for due in q.due_before(db, uid, now + timedelta(days=FORECAST_DAYS + 1), scope):
         key = day_key(max(study_day(due, tz, hour), today))
         if key in forecast:
             forecast[key] += 1

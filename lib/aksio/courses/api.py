@@ -1,0 +1,93 @@
+"""Request and response models of the courses function (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from aksio.schema import ApiModel, ListQuery, NotNull, RequestModel
+from aksio.study.api import Id, Name
+
+Description = Annotated[str, Field(max_length=2000)]
+ExamDate = Annotated[date, Field(description="The exam's day (YYYY-MM-DD) in the user's time zone; not in the past")]
+# Up to 1000 in a request; more than 200 (the limit of a course) is a 409 naming the limit.
+MAX_SECTIONS_SENT = 1000
+
+
+class SectionIn(RequestModel):
+    """A section of the ordered list: ``id`` of an existing section of the course (renamed or
+    moved), or none for a new one."""
+
+    id: Id | None = None
+    name: Name
+
+
+class NewCourse(RequestModel):
+    # Optional client-chosen id: a retried create with the same id returns the same course.
+    id: Id | None = None
+    name: Name
+    description: Description | None = None
+    exam_date: ExamDate | None = None
+    sections: Annotated[list[SectionIn], Field(max_length=MAX_SECTIONS_SENT)] = Field(default_factory=list)
+
+
+class CoursePatch(RequestModel):
+    """Rename or describe, set (or, with null, clear) the exam date, or replace the ordered
+    sections (sections left out are removed: their decks and documents stay in the course)."""
+
+    name: NotNull[Name] = None
+    description: Description | None = None
+    exam_date: ExamDate | None = None
+    sections: NotNull[Annotated[list[SectionIn], Field(max_length=MAX_SECTIONS_SENT)]] = None
+
+
+class Section(ApiModel):
+    id: str
+    name: str
+
+
+class CourseItem(ApiModel):
+    """A deck or document of the course."""
+
+    id: str
+    name: str
+    section_id: str | None = None
+    status: str | None = None  # a document's processing status
+
+
+class Course(ApiModel):
+    id: str
+    name: str
+    description: str | None = None
+    exam_date: date | None = None
+    sections: list[Section] = Field(default_factory=list)
+    decks: list[CourseItem] | None = None
+    documents: list[CourseItem] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class CoursePage(ApiModel):
+    courses: list[Course]
+    next_cursor: str | None = None
+
+
+class CourseListQuery(ListQuery):
+    pass
+
+
+class DeleteQuery(RequestModel):
+    delete_contents: Annotated[
+        bool, Field(description="Delete the course's decks (with their cards) and documents instead of unlinking them")
+    ] = False
+
+
+class CourseDeleted(ApiModel):
+    id: str
+    deleted: bool = True
+    decks_unlinked: int = 0
+    documents_unlinked: int = 0
+    decks_deleted: int = 0
+    documents_deleted: int = 0
