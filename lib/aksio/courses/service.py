@@ -213,3 +213,11 @@ def ready_document_ids(db: Client, uid: str, course_id: str) -> list[str]:
 
     require_course(db, uid, course_id)
     return documents.course_ready_ids(db, uid, course_id)
+
+
+def document_ids(db: Client, uid: str, course_id: str) -> list[str]:
+    """Every document of the caller's course (any status); 404 for another's course."""
+    from aksio.documents import service as documents
+
+    require_course(db, uid, course_id)
+    return [d.id for d in documents.course_documents(db, uid, course_id)]
