@@ -80,7 +80,8 @@ def test_a_course_scopes_queue_stats_generation_and_the_tutor(client: CourseClie
     assert job["status"] == "succeeded", job
     assert sorted(job["documentIds"]) == sorted(c["docs"])
     made = client.ok("GET", "/cards", params={"deckId": job["deckId"], "limit": 100})["cards"]
-    assert made and {card["source"]["documentId"] for card in made} <= set(c["docs"])
+    assert made
+    assert {card["source"]["documentId"] for card in made} <= set(c["docs"])
     assert client.ok("GET", f"/decks/{job['deckId']}")["courseId"] == c["id"]
     # the tutor, like a notebook: the course's documents only
     scoped = client.ok("POST", "/chat-reply", json={"message": "Which pigment absorbs light?", "courseId": c["id"]})
@@ -146,9 +147,8 @@ def test_bad_input_and_limits(client: CourseClient) -> None:
     assert len(full["sections"]) == 200
     # reorder, rename and drop sections by id
     first, second = full["sections"][0]["id"], full["sections"][1]["id"]
-    reordered = client.ok(
-        "PATCH", f"/courses/{course['id']}", json={"sections": [{"id": second, "name": "B"}, {"id": first, "name": "A"}]}
-    )
+    order = [{"id": second, "name": "B"}, {"id": first, "name": "A"}]
+    reordered = client.ok("PATCH", f"/courses/{course['id']}", json={"sections": order})
     assert [(s["id"], s["name"]) for s in reordered["sections"]] == [(second, "B"), (first, "A")]
     unknown = client.call("PATCH", f"/courses/{course['id']}", json={"sections": [{"id": "nope", "name": "x"}]})
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "section_not_found")
