@@ -86,9 +86,7 @@ def test_a_course_scopes_queue_stats_generation_and_the_tutor(client: CourseClie
     # the tutor, like a notebook: the course's documents only
     scoped = client.ok("POST", "/chat-reply", json={"message": "Which pigment absorbs light?", "courseId": c["id"]})
     assert {x["documentId"] for x in scoped["message"]["citations"]} == {c["docs"][2]}
-    outside = client.ok(
-        "POST", "/chat-reply", json={"message": "What are the phases of mitosis?", "courseId": c["id"]}
-    )
+    outside = client.ok("POST", "/chat-reply", json={"message": "What are the phases of mitosis?", "courseId": c["id"]})
     assert outside["message"]["citations"] == []
     unscoped = client.ok("POST", "/chat-reply", json={"message": "What are the phases of mitosis?"})
     assert {x["documentId"] for x in unscoped["message"]["citations"]} == {c["outside_doc"]}
