@@ -12,6 +12,7 @@ import pytest
 LIGHT = [
     *("health", "account", "decks", "cards", "review_card", "study_queue", "stats", "documents", "notifications"),
     "courses",
+    "tags",
 ]
 
 

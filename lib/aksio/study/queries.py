@@ -73,11 +73,13 @@ def read_cards(db: Client, uid: str, card_ids: Sequence[str]) -> dict[str, dict[
 
 
 def page_cards(
-    db: Client, uid: str, deck_id: str | None, cursor: str | None, limit: int
+    db: Client, uid: str, deck_id: str | None, cursor: str | None, limit: int, *, tag: str | None = None
 ) -> tuple[list[Any], str | None]:
     query = cards_col(db, uid)
     if deck_id:
         query = query.where(filter=fs.where("deckId", "==", deck_id))
+    if tag:
+        query = query.where(filter=fs.where("tags", "array_contains", tag))
     return paging.page(query.order_by("createdAt").order_by("__name__"), "createdAt", cursor, limit)
 
 
@@ -204,6 +206,10 @@ def count_new(db: Client, uid: str, scope: Scope, limit: int) -> int:
     )
 
 
+def count_scope(db: Client, uid: str, scope: Scope) -> int:
+    return sum(fs.count(base) for base in _scoped(db, uid, scope))
+
+
 def count_where(db: Client, uid: str, field: str, value: Any, scope: Scope = ALL) -> int:
     return sum(fs.count(base.where(filter=fs.where(field, "==", value))) for base in _scoped(db, uid, scope))
 
@@ -233,3 +239,44 @@ def due_before(db: Client, uid: str, horizon: datetime, scope: Scope = ALL) -> l
         )
         dues += (fs.data_of(s).get("due") for s in query.stream())
     return sorted(d for d in dues if isinstance(d, datetime))[:FORECAST_MAX_CARDS]
+
+
+# -- tags -------------------------------------------------------------------------------------
+
+TAG_NAMES = "tagNames"  # on users/{uid}: every tag name a card was given (a superset)
+
+
+def register_tags(db: Client, uid: str, names: Sequence[str]) -> None:
+    """Add ``names`` to the user's tag names (an atomic array union; no read)."""
+    from google.cloud import firestore
+
+    if names:
+        fs.user_doc(db, uid).set({TAG_NAMES: firestore.ArrayUnion(list(names))}, merge=True)
+
+
+def unregister_tag(db: Client, uid: str, name: str) -> None:
+    from google.cloud import firestore
+
+    fs.user_doc(db, uid).set({TAG_NAMES: firestore.ArrayRemove([name])}, merge=True)
+
+
+def tag_names(db: Client, uid: str) -> list[str]:
+    names = fs.read_user(db, uid).get(TAG_NAMES)
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def retag(db: Client, uid: str, old: str, new: str | None, batch_size: int) -> int:
+    """One batch of the cards tagged ``old``: the tag replaced by ``new`` (None: removed),
+    each card written only if unchanged since it was read (a concurrent edit fails the batch,
+    which the caller runs again). Returns how many cards were changed (0: none is left)."""
+    query = cards_col(db, uid).where(filter=fs.where("tags", "array_contains", old)).select(["tags"])
+    snaps = list(query.limit(batch_size).stream())
+    if not snaps:
+        return 0
+    batch = db.batch()
+    for snap in snaps:
+        tags = [str(t) for t in fs.data_of(snap).get("tags") or []]
+        changed = list(dict.fromkeys(new if t == old else t for t in tags if new is not None or t != old))
+        batch.update(snap.reference, {"tags": changed}, option=db.write_option(last_update_time=snap.update_time))
+    batch.commit()
+    return len(snaps)

@@ -15,6 +15,7 @@ from aksio import firestore as fs
 from aksio.prefs import of_user as settings_of
 from aksio.study import queries as q
 from aksio.study import stats as stats_mod
+from aksio.study import tags
 from aksio.study.days import day_key, study_day
 from aksio.study.model import utc
 from aksio.study.queue import Candidate, build_queue, limits_for
@@ -70,7 +71,8 @@ def scope_of(db: Client, uid: str, query: Any) -> q.Scope:
         if decks is not None and deck not in decks:
             raise errors.NotFound(f"No deck {deck} in course {course}.", code="deck_not_found")
         decks = (deck,)
-    return q.Scope(decks=decks)
+    tag = getattr(query, "tag", None)
+    return q.Scope(decks=decks, tag=tags.normalise(tag, "tag") if tag else None)
 
 
 def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:

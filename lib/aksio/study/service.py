@@ -190,6 +190,8 @@ def create_cards(db: Client, uid: str, body: api.NewCard) -> Json:
         for i, c in enumerate(contents)
     ]
 
+    q.register_tags(db, uid, body.tags)  # before the cards: the names are a superset
+
     def create(tx: StudyTx) -> None:
         live_deck(tx.deck(body.deck_id), body.deck_id)
         for card_id, doc in docs:
@@ -207,7 +209,10 @@ def create_cards(db: Client, uid: str, body: api.NewCard) -> Json:
 def list_cards(db: Client, uid: str, query: api.CardListQuery) -> Json:
     if query.deck_id:
         live_deck(q.read_deck(db, uid, query.deck_id), query.deck_id)
-    snaps, next_cursor = q.page_cards(db, uid, query.deck_id, query.cursor, query.limit)
+    from aksio.study.tags import normalise
+
+    tag = normalise(query.tag, "tag") if query.tag else None
+    snaps, next_cursor = q.page_cards(db, uid, query.deck_id, query.cursor, query.limit, tag=tag)
     return compact({"cards": [card_view(fs.data_of(s), s.id) for s in snaps], "nextCursor": next_cursor})
 
 
@@ -219,6 +224,7 @@ def get_card(db: Client, uid: str, card_id: str) -> Json:
 def update_card(db: Client, uid: str, card_id: str, body: api.CardPatch) -> Json:
     """Edit content or tags, move to another deck, suspend or unsuspend — atomically."""
     now = fs.utcnow()
+    q.register_tags(db, uid, body.tags or [])
 
     def change(tx: StudyTx) -> dict[str, Any]:
         card_data, user, deck = tx.card_and_user(card_id, deck_id=body.deck_id, user=body.suspended is False)
