@@ -102,3 +102,4 @@ QUEUE = spec(
 STATS = spec(
     days=Int(ge=1, le=365, default=30), deck_id=Str(pattern=ID), course_id=Str(pattern=ID), section_id=Str(pattern=ID)
 )
+PROGRESS = spec(days=Int(ge=1, le=120, default=30), section_id=Str(pattern=ID), deck_id=Str(pattern=ID))

@@ -91,3 +91,49 @@ class CourseDeleted(ApiModel):
     documents_unlinked: int = 0
     decks_deleted: int = 0
     documents_deleted: int = 0
+
+
+class ProgressQuery(RequestModel):
+    days: Annotated[int, Field(ge=1, le=120)] = 30
+    section_id: Id | None = None
+    deck_id: Id | None = None
+
+
+class ProgressCards(ApiModel):
+    new: int
+    learning: int
+    review: int
+    relearning: int
+    suspended: int
+    total: int
+
+
+class ProgressDay(ApiModel):
+    day: str
+    reviews: int
+    time_ms: int
+
+
+class Mastery(ApiModel):
+    seen_cards: int
+    mean_recall: float | None = Field(None, description="Mean predicted recall (FSRS) of the cards reviewed so far")
+    share_above_desired: float | None = Field(None, description="Share of them predicted above the desired retention")
+    desired_retention: float
+
+
+class ExamOutlook(ApiModel):
+    date: str
+    at: datetime
+    recall_if_no_reviews: float | None = None
+    seen_cards: int
+
+
+class Progress(ApiModel):
+    course_id: str
+    section_id: str | None = None
+    deck_id: str | None = None
+    day: str
+    cards: ProgressCards
+    reviews_per_day: list[ProgressDay]
+    mastery: Mastery
+    exam: ExamOutlook | None = None

@@ -199,9 +199,12 @@ def placement(db: Client, uid: str, data: dict[str, Any], patch: Any) -> dict[st
 
 def deck_ids(db: Client, uid: str, course_id: str, section_id: str | None = None) -> list[str]:
     """The decks of the caller's course (or of one of its sections); 404 for another's course."""
+    return deck_ids_of(db, uid, course_id, require_course(db, uid, course_id), section_id)
+
+
+def deck_ids_of(db: Client, uid: str, course_id: str, data: dict[str, Any], section_id: str | None) -> list[str]:
     from aksio.study import service as study
 
-    data = require_course(db, uid, course_id)
     if section_id is not None and not model.has_section(data, section_id):
         raise errors.NotFound(f"No section {section_id} in course {course_id}.", code="section_not_found")
     return [d["id"] for d in study.course_decks(db, uid, course_id, section_id)]
@@ -221,3 +224,20 @@ def document_ids(db: Client, uid: str, course_id: str) -> list[str]:
 
     require_course(db, uid, course_id)
     return [d.id for d in documents.course_documents(db, uid, course_id)]
+
+
+def progress(db: Client, uid: str, course_id: str, query: Any) -> Json:
+    """Progress of a course, of one of its sections (``sectionId``) or of one of its decks
+    (``deckId``): cards by state, reviews and time per day, mastery now, and recall on the
+    exam date with no more reviews."""
+    from aksio.study import reports
+
+    data = require_course(db, uid, course_id)
+    section, deck = getattr(query, "section_id", None), getattr(query, "deck_id", None)
+    decks = deck_ids_of(db, uid, course_id, data, section)
+    if deck is not None:
+        if deck not in decks:
+            raise errors.NotFound(f"No deck {deck} in this course.", code="deck_not_found")
+        decks = [deck]
+    out = reports.progress(db, uid, tuple(decks), exam=model.exam_day(data), days=query.days)
+    return compact({"courseId": course_id, "sectionId": section, "deckId": deck}) | out

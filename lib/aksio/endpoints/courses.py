@@ -26,6 +26,7 @@ CREATED = (
     Link("read", "courses.read", COURSE),
     Link("update", "courses.update", COURSE),
     Link("delete", "courses.delete", COURSE),
+    Link("progress", "courses.progress", COURSE),
     Link("studyQueue", "study-queue.queue", {"query.courseId": "$response.body#/id"}),
 )
 
@@ -60,6 +61,21 @@ def list_(ctx: Ctx) -> Json:
 def read(ctx: Ctx) -> Json:
     """One course with its sections, decks and documents."""
     return service.get_course(firestore_client(), ctx.uid, _course_id(ctx))
+
+
+@api.get(
+    "/<course>/progress",
+    query=models.ProgressQuery,
+    fast_query=params.PROGRESS,
+    response=models.Progress,
+    errors=(400, 404),
+)
+def progress(ctx: Ctx) -> Json:
+    """Progress of the course, or of one section (``sectionId``) or deck (``deckId``) of it:
+    cards by state, reviews and time per day, mastery now (mean predicted recall of the
+    reviewed cards, share above the desired retention), and the predicted recall on the
+    exam date if no more reviews happened. Reads no cards (aggregates and counts)."""
+    return service.progress(firestore_client(), ctx.uid, _course_id(ctx), ctx.query)
 
 
 @api.patch("/<course>", body=models.CoursePatch, response=models.Course, errors=(400, 404, 409, 413, 415))

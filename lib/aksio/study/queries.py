@@ -45,8 +45,18 @@ def sweep_deck(db: Client, uid: str, deck_id: str, batch_size: int) -> int:
     """Delete a deck's cards in batches, then the deck; returns the cards deleted."""
     query = cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id))
     deleted = fs.delete_matching(db, query, batch_size)
+    forget_deck(db, uid, deck_id)
     decks_col(db, uid).document(deck_id).delete()
     return deleted
+
+
+def forget_deck(db: Client, uid: str, deck_id: str) -> None:
+    """Drop a deleted deck's aggregates from the user's stats (``stats.decks.{deckId}``)."""
+    from google.cloud import firestore
+
+    user = fs.user_doc(db, uid)
+    if fs.read(user) is not None:
+        user.set({"stats": {"decks": {deck_id: firestore.DELETE_FIELD}}}, merge=True)
 
 
 def course_decks(db: Client, uid: str, course_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:

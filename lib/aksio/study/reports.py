@@ -7,12 +7,13 @@ Both read the user document once (settings, stats) and query the cards through
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import errors
 from aksio import firestore as fs
 from aksio.prefs import of_user as settings_of
+from aksio.study import progress as progress_mod
 from aksio.study import queries as q
 from aksio.study import stats as stats_mod
 from aksio.study import tags
@@ -20,7 +21,7 @@ from aksio.study.days import day_key, study_day
 from aksio.study.model import utc
 from aksio.study.queue import Candidate, build_queue, limits_for
 from aksio.study.service import Json, card_view, live_deck
-from aksio.wire import compact
+from aksio.wire import compact, iso
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -149,3 +150,51 @@ def stats(db: Client, uid: str, query: api.StatsQuery) -> Json:
         "cards": by_state | {"suspended": suspended, "total": sum(by_state.values())},
         "forecast": [{"day": k, "due": v} for k, v in forecast.items()],
     }
+
+
+EXAM_HOUR = 9  # an exam day's recall is predicted for 9:00 in the user's time zone
+
+
+def exam_instant(exam: date, timezone: str) -> datetime:
+    from aksio.study.days import zone
+
+    return datetime.combine(exam, time(hour=EXAM_HOUR), tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def progress(db: Client, uid: str, decks: tuple[str, ...], *, exam: date | None, days: int) -> Json:
+    """Progress of the cards of ``decks``: cards by state (count aggregations), reviews and
+    time per day, mastery now and predicted recall at the exam with no more reviews (from the
+    per-deck aggregates of the user document). Never reads the cards themselves."""
+    now = fs.utcnow()
+    user = fs.read_user(db, uid)
+    settings = settings_of(user)
+    today = study_day(now, settings.timezone, settings.day_starts_at_hour)
+    stored = stats_mod.normalise(user.get("stats"))
+    entries = [stored["decks"][d] for d in decks if d in stored["decks"]]
+    fsrs = user.get("fsrs")
+    decay = progress_mod.decay_of(fsrs.get("parameters") if isinstance(fsrs, dict) else None)
+    scope = q.Scope(decks=decks)
+    by_state = {s: q.count_where(db, uid, "state", s, scope) for s in ("new", "learning", "review", "relearning")}
+    suspended = q.count_where(db, uid, "suspended", True, scope)
+    desired = settings.desired_retention
+    now_m = progress_mod.mastery(entries, now, desired, decay)
+    out: Json = {
+        "day": day_key(today),
+        "cards": by_state | {"suspended": suspended, "total": sum(by_state.values())},
+        "reviewsPerDay": progress_mod.per_day(entries, today, days),
+        "mastery": compact(
+            {
+                "seenCards": now_m.seen,
+                "meanRecall": now_m.mean_recall,
+                "shareAboveDesired": now_m.share_above,
+                "desiredRetention": desired,
+            }
+        ),
+    }
+    if exam is not None:
+        at = exam_instant(exam, settings.timezone)
+        exam_m = progress_mod.mastery(entries, max(at, now), desired, decay)
+        out["exam"] = compact(
+            {"date": exam.isoformat(), "at": iso(at), "recallIfNoReviews": exam_m.mean_recall, "seenCards": exam_m.seen}
+        )
+    return out
