@@ -29,7 +29,7 @@ from typing import Any
 from aksio.study.days import day_key
 
 KEEP_DAYS = 120
-BUCKET_RATIO = 1.25
+BUCKET_RATIO = 1.5
 DEFAULT_DECAY = 0.1542  # FSRS-6's default w20 (py-fsrs FSRS_DEFAULT_DECAY)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SECONDS_PER_DAY = 86400.0
