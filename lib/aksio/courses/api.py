@@ -137,3 +137,40 @@ class Progress(ApiModel):
     reviews_per_day: list[ProgressDay]
     mastery: Mastery
     exam: ExamOutlook | None = None
+
+
+class PlanDay(ApiModel):
+    day: str
+    new_cards: int
+    reviews: int
+
+
+class PlanLimits(ApiModel):
+    new_cards_per_day: int
+    reviews_per_day: int
+
+
+class Suggestion(ApiModel):
+    kind: str = Field(description="laterExam, higherNewLimit, higherReviewLimit or fewerCards")
+    exam_date: str | None = None
+    new_cards_per_day: int | None = None
+    reviews_per_day: int | None = None
+    cards: int | None = None
+
+
+class ExamPlan(ApiModel):
+    course_id: str
+    exam_date: str
+    day: str
+    days_left: int
+    margin_days: int
+    new_cards: int = Field(description="Cards of the course not seen yet")
+    seen_cards: int
+    new_cards_per_day: int = Field(description="Today's allowance: every card seen marginDays before the exam")
+    last_new_day: str | None = None
+    daily: list[PlanDay]
+    peak_reviews: int
+    predicted_retention: float | None = Field(None, description="Mean predicted recall on the exam date if followed")
+    limits: PlanLimits
+    fits: bool
+    suggestions: list[Suggestion]

@@ -27,6 +27,7 @@ CREATED = (
     Link("update", "courses.update", COURSE),
     Link("delete", "courses.delete", COURSE),
     Link("progress", "courses.progress", COURSE),
+    Link("plan", "courses.plan", COURSE),
     Link("studyQueue", "study-queue.queue", {"query.courseId": "$response.body#/id"}),
 )
 
@@ -76,6 +77,18 @@ def progress(ctx: Ctx) -> Json:
     reviewed cards, share above the desired retention), and the predicted recall on the
     exam date if no more reviews happened. Reads no cards (aggregates and counts)."""
     return service.progress(firestore_client(), ctx.uid, _course_id(ctx), ctx.query)
+
+
+@api.get("/<course>/plan", response=models.ExamPlan, errors=(404, 409))
+def plan(ctx: Ctx) -> Json:
+    """The exam plan (a course with an exam date; 409 without): new cards a day to have seen
+    every card a margin before the exam, the predicted reviews a day until then, the predicted
+    retention on the exam date if followed, and whether it fits the daily limits (if not, a
+    later date, higher limits or fewer cards that would). The course's study queue
+    (``/study-queue?courseId=``) uses the plan's new-card allowance."""
+    from aksio.courses import planning
+
+    return planning.exam_plan(firestore_client(), ctx.uid, _course_id(ctx))
 
 
 @api.patch("/<course>", body=models.CoursePatch, response=models.Course, errors=(400, 404, 409, 413, 415))

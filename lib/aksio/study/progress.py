@@ -3,7 +3,7 @@
 
 Stored under ``stats.decks.{deckId}``::
 
-    days: {"2026-11-27": {reviews, timeMs}, ...}   # the last KEEP_DAYS study days
+    days: {"2026-11-27": {reviews, newCards, timeMs}, ...}   # the last KEEP_DAYS study days
     seen: {"<b>_<day>": [n, sumStability, sumLastReview], ...}
 
 ``seen`` is a histogram of the deck's reviewed cards by (stability bucket ``b``, day of the
@@ -29,6 +29,7 @@ from typing import Any
 from aksio.study.days import day_key
 
 KEEP_DAYS = 120
+DAY_FIELDS = ("reviews", "newCards", "timeMs")
 BUCKET_RATIO = 1.5
 DEFAULT_DECAY = 0.1542  # FSRS-6's default w20 (py-fsrs FSRS_DEFAULT_DECAY)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -75,11 +76,8 @@ def normalise(decks: object) -> dict[str, dict[str, Any]]:
             continue
         days_in = entry.get("days") if isinstance(entry.get("days"), Mapping) else {}
         seen_in = entry.get("seen") if isinstance(entry.get("seen"), Mapping) else {}
-        days = {
-            str(k): {"reviews": int(_num(v.get("reviews"))), "timeMs": int(_num(v.get("timeMs")))}
-            for k, v in (days_in or {}).items()
-            if isinstance(v, Mapping)
-        }
+        days_items = (days_in or {}).items()
+        days = {str(k): {f: int(_num(v.get(f))) for f in DAY_FIELDS} for k, v in days_items if isinstance(v, Mapping)}
         seen = {
             str(k): [int(_num(v[0])), _num(v[1]), _num(v[2])]
             for k, v in (seen_in or {}).items()
@@ -128,8 +126,10 @@ def record(
     entry = out.setdefault(deck_id, {"days": {}, "seen": {}})
     key = day_key(day)
     sign = -1 if undo else 1
-    counts = entry["days"].setdefault(key, {"reviews": 0, "timeMs": 0})
+    counts = entry["days"].setdefault(key, dict.fromkeys(DAY_FIELDS, 0))
     counts["reviews"] = max(0, counts["reviews"] + sign)
+    if before is None:  # the card was new before this review
+        counts["newCards"] = max(0, counts["newCards"] + sign)
     counts["timeMs"] = max(0, counts["timeMs"] + sign * max(0, duration_ms or 0))
     if counts["reviews"] == 0:
         del entry["days"][key]
@@ -177,3 +177,34 @@ def per_day(entries: Iterable[Mapping[str, Any]], today: date, n_days: int) -> l
         time_ms = sum(int((e.get("days") or {}).get(key, {}).get("timeMs", 0)) for e in entries)
         out.append({"day": key, "reviews": reviews, "timeMs": time_ms})
     return out
+
+
+def new_cards_on(entries: Iterable[Mapping[str, Any]], day: date) -> int:
+    """New cards the decks ``entries`` introduced on study day ``day``."""
+    key = day_key(day)
+    return sum(int((e.get("days") or {}).get(key, {}).get("newCards", 0)) for e in entries)
+
+
+def maintained(entries: Iterable[Mapping[str, Any]], at: datetime, floor: float, decay: float) -> tuple[int, float]:
+    """The seen cards of ``entries`` if their reviews go on as scheduled: how many, and the
+    sum of their recall at ``at`` (each at least ``floor``, the mean recall of a card kept on
+    schedule)."""
+    when = epoch_days(at)
+    n = total = 0.0
+    for entry in entries:
+        for count, sum_s, sum_l in (entry.get("seen") or {}).values():
+            n += count
+            total += count * max(floor, recall(when - sum_l / count, sum_s / count, decay))
+    return int(n), total
+
+
+def review_rate(entries: Iterable[Mapping[str, Any]], desired: float, decay: float) -> float:
+    """Reviews a day the seen cards of ``entries`` need at the desired retention (each card
+    once per interval, the interval at which its recall falls to ``desired``)."""
+    factor = 0.9 ** (-1 / decay) - 1
+    per_stability = (desired ** (-1 / decay) - 1) / factor  # interval = stability × this
+    rate = 0.0
+    for entry in entries:
+        for count, sum_s, _ in (entry.get("seen") or {}).values():
+            rate += count / max(1.0, per_stability * sum_s / count)
+    return rate

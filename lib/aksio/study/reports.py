@@ -19,7 +19,7 @@ from aksio.study import stats as stats_mod
 from aksio.study import tags
 from aksio.study.days import day_key, study_day
 from aksio.study.model import utc
-from aksio.study.queue import Candidate, build_queue, limits_for
+from aksio.study.queue import Candidate, Limits, build_queue, limits_for
 from aksio.study.service import Json, card_view, live_deck
 from aksio.wire import compact, iso
 
@@ -50,6 +50,10 @@ def _candidates(snaps: list[Any], queue: str) -> list[Candidate]:
 
 
 def scope_of(db: Client, uid: str, query: Any) -> q.Scope:
+    return course_scope(db, uid, query)[0]
+
+
+def course_scope(db: Client, uid: str, query: Any) -> tuple[q.Scope, dict[str, Any] | None]:
     """The cards a queue or stats query names: of ``deckId``, of ``courseId`` (its decks; of
     one of its sections with ``sectionId``), or all. 404 for a deck or course that is not the
     caller's, or a deck that is not in the course named with it."""
@@ -63,17 +67,19 @@ def scope_of(db: Client, uid: str, query: Any) -> q.Scope:
             details=[{"field": "sectionId", "in": "query", "message": "send courseId too"}],
         )
     decks: tuple[str, ...] | None = None
+    data = None
     if course:
         from aksio.courses import service as courses
 
-        decks = tuple(courses.deck_ids(db, uid, course, section))
+        data = courses.require_course(db, uid, course)
+        decks = tuple(courses.deck_ids_of(db, uid, course, data, section))
     if deck:
         live_deck(q.read_deck(db, uid, deck), deck)
         if decks is not None and deck not in decks:
             raise errors.NotFound(f"No deck {deck} in course {course}.", code="deck_not_found")
         decks = (deck,)
     tag = getattr(query, "tag", None)
-    return q.Scope(decks=decks, tag=tags.normalise(tag, "tag") if tag else None)
+    return q.Scope(decks=decks, tag=tags.normalise(tag, "tag") if tag else None), data
 
 
 def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:
@@ -83,7 +89,20 @@ def study_queue(db: Client, uid: str, query: api.QueueQuery) -> Json:
     stats = stats_mod.normalise(user.get("stats"))
     today = study_day(now, settings.timezone, settings.day_starts_at_hour)
     limits = limits_for(settings, stats_mod.today_counts(stats, today))
-    scope = scope_of(db, uid, query)
+    scope, course = course_scope(db, uid, query)
+    if course is not None and scope.decks is not None and not getattr(query, "section_id", None):
+        # a course with an exam ahead: its plan's allowance of new cards, not the user's limit
+        from aksio.courses import planning
+
+        entries = [stats["decks"][d] for d in scope.decks if d in stats["decks"]]
+        state = {
+            "today": today,
+            "newLeft": q.count_new(db, uid, q.Scope(decks=scope.decks), 10**6),
+            "newToday": progress_mod.new_cards_on(entries, today),
+        }
+        allowed = planning.new_allowance(course, state)
+        if allowed is not None:
+            limits = Limits(new_remaining=allowed, review_remaining=limits.review_remaining)
     fetch = query.limit * 2  # room for buried siblings
     learning = _candidates(q.due_cards(db, uid, scope, "learning", now=now, limit=fetch), "learning") if fetch else []
     review_n = min(fetch, limits.review_remaining)
@@ -198,3 +217,27 @@ def progress(db: Client, uid: str, decks: tuple[str, ...], *, exam: date | None,
             {"date": exam.isoformat(), "at": iso(at), "recallIfNoReviews": exam_m.mean_recall, "seenCards": exam_m.seen}
         )
     return out
+
+
+def course_state(db: Client, uid: str, decks: tuple[str, ...]) -> Json:
+    """What a course's exam plan starts from: the user's settings, today's study day, the
+    unseen cards of ``decks`` (a count), the new cards they introduced today, their aggregates
+    and the user's FSRS parameters. Reads the user document and counts; no card."""
+    now = fs.utcnow()
+    user = fs.read_user(db, uid)
+    settings = settings_of(user)
+    today = study_day(now, settings.timezone, settings.day_starts_at_hour)
+    stored = stats_mod.normalise(user.get("stats"))
+    entries = [stored["decks"][d] for d in decks if d in stored["decks"]]
+    fsrs = user.get("fsrs")
+    params = fsrs.get("parameters") if isinstance(fsrs, dict) else None
+    return {
+        "now": now,
+        "settings": settings,
+        "today": today,
+        "newLeft": q.count_new(db, uid, q.Scope(decks=decks), 10**6) if decks else 0,
+        "newToday": progress_mod.new_cards_on(entries, today),
+        "entries": entries,
+        "parameters": list(params) if isinstance(params, list) and len(params) == 21 else None,
+        "decay": progress_mod.decay_of(params if isinstance(params, list) else None),
+    }
