@@ -105,7 +105,8 @@ def main() -> None:
     )
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(student, range(args.students), [args.cards] * args.students, [args.days] * args.students))
+        n = args.students
+        results = list(pool.map(student, range(n), [args.cards] * n, [args.days] * n))
     mean = statistics.fmean(results)
     sd = statistics.stdev(results) if len(results) > 1 else 0.0
     print(
