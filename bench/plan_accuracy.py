@@ -44,12 +44,13 @@ def student(seed: int, n_cards: int, days: int) -> float:
     rng = random.Random(seed)
     config = SchedulerConfig.from_settings(StudySettings())
     cards = [Schedule() for _ in range(n_cards)]
+    margin = plan.margin_days(days)  # fixed when the exam date is set
     introduced = 0
     due: list[tuple[datetime, int]] = []
     for day in range(days):
         now = START + timedelta(days=day, hours=rng.uniform(8, 20))
         end = START + timedelta(days=day + 1)
-        n_new = min(plan.allowance(n_cards - introduced, days - day), n_cards - introduced)
+        n_new = min(plan.allowance(n_cards - introduced, days - day, margin), n_cards - introduced)
         batch = list(range(introduced, introduced + n_new))
         introduced += n_new
         for i in batch:

@@ -123,3 +123,19 @@ def course_view(course_id: str, data: dict[str, Any], extra: Json | None = None)
         }
         | (extra or {})
     )
+
+
+def exam_fields(exam: str | None, now: datetime, timezone: str) -> dict[str, Any]:
+    """``examDate`` and the plan's margin fixed with it (``examMargin``, days without new cards
+    before the exam: :func:`aksio.courses.plan.margin_days` of the days left when it is set)."""
+    from aksio.courses.plan import margin_days
+
+    if exam is None:
+        return {"examDate": None, "examMargin": None}
+    days_left = (date.fromisoformat(exam) - local_today(now, timezone)).days
+    return {"examDate": exam, "examMargin": margin_days(days_left)}
+
+
+def exam_margin(data: dict[str, Any]) -> int | None:
+    value = data.get("examMargin")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

@@ -6,8 +6,9 @@ arithmetic here; the review load and retention come from FSRS's own simulator
 - Margin: the last :func:`margin_days` days before the exam introduce nothing new, so every
   card has had a few reviews by then (a fifth of the time left, 1 to 7 days).
 - Allowance: ``ceil(new cards left / (days left - margin))`` a day, recomputed each study day
-  from what is left, so a day missed is spread over the days that remain. The course's study
-  queue uses it as its new-card limit (:func:`allowance`).
+  from what is left, so a day missed is spread over the days that remain; the margin is the
+  course's own (``examMargin``, fixed when the exam date is set), so it does not shrink as
+  the exam comes closer. The course's study queue uses it as its new-card limit.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ def margin_days(days_left: int) -> int:
     return max(1, min(MAX_MARGIN, days_left // 5)) if days_left > 1 else 0
 
 
-def allowance(new_left: int, days_left: int) -> int:
+def allowance(new_left: int, days_left: int, margin: int | None = None) -> int:
     """New cards to introduce today (``days_left``: study days until the exam day, today
-    included) so that the ``new_left`` unseen cards are all seen a margin before the exam."""
+    included) so that the ``new_left`` unseen cards are all seen ``margin`` days before the
+    exam (the course's margin, fixed when its exam date was set; by default the margin for
+    ``days_left``). Inside the margin, what is still unseen is spread over the days left."""
     if new_left <= 0 or days_left <= 0:
         return 0
-    return math.ceil(new_left / max(1, days_left - margin_days(days_left)))
+    margin = margin_days(days_left) if margin is None else margin
+    return math.ceil(new_left / (days_left - margin if days_left > margin else days_left))
 
 
 def steady_recall(desired: float, decay: float) -> float:

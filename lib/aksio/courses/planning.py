@@ -34,7 +34,8 @@ def exam_plan(db: Client, uid: str, course_id: str) -> Json:
     settings, today = state["settings"], state["today"]
     days_left = max(0, (exam - today).days)
     new_left = int(state["newLeft"])
-    per_day = plan.allowance(new_left + state["newToday"], days_left)
+    margin = model.exam_margin(data)
+    per_day = plan.allowance(new_left + state["newToday"], days_left, margin)
     sim = forecast(
         new_cards=new_left,
         days=days_left,
@@ -72,7 +73,7 @@ def exam_plan(db: Client, uid: str, course_id: str) -> Json:
         "examDate": exam.isoformat(),
         "day": day_key(today),
         "daysLeft": days_left,
-        "marginDays": plan.margin_days(days_left),
+        "marginDays": plan.margin_days(days_left) if margin is None else margin,
         "newCards": new_left,
         "seenCards": seen,
         "newCardsPerDay": per_day,
@@ -94,4 +95,4 @@ def new_allowance(data: dict[str, Any], state: Json) -> int | None:
         return None
     days_left = (exam - state["today"]).days
     done = int(state["newToday"])
-    return max(0, plan.allowance(int(state["newLeft"]) + done, days_left) - done)
+    return max(0, plan.allowance(int(state["newLeft"]) + done, days_left, model.exam_margin(data)) - done)

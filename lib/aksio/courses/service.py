@@ -51,7 +51,8 @@ def create_course(db: Client, uid: str, body: api.NewCourse) -> tuple[Json, bool
     """Create a course (409 past :data:`~aksio.courses.model.MAX_COURSES`); with a client id,
     a retry answers with the course made the first time."""
     now = fs.utcnow()
-    exam = model.check_exam_date(body.exam_date, now, _timezone(db, uid)) if body.exam_date else None
+    timezone = _timezone(db, uid) if body.exam_date else "UTC"
+    exam = model.check_exam_date(body.exam_date, now, timezone) if body.exam_date else None
     sections = model.apply_sections([], [(None, s.name) for s in body.sections]) if body.sections else []
     if any(s.id is not None for s in body.sections):
         raise errors.NotFound("A new course has no sections yet; send sections without ids.", code="section_not_found")
@@ -59,7 +60,7 @@ def create_course(db: Client, uid: str, body: api.NewCourse) -> tuple[Json, bool
     doc = {
         "name": body.name,
         "description": body.description,
-        "examDate": exam,
+        **model.exam_fields(exam, now, timezone),
         "sections": sections,
         "createdAt": now,
         "updatedAt": now,
@@ -107,7 +108,8 @@ def update_course(db: Client, uid: str, course_id: str, body: api.CoursePatch) -
     if "description" in sent:
         changes["description"] = body.description
     if "exam_date" in sent:
-        changes["examDate"] = model.check_exam_date(body.exam_date, now, _timezone(db, uid))
+        timezone = _timezone(db, uid)
+        changes |= model.exam_fields(model.check_exam_date(body.exam_date, now, timezone), now, timezone)
     removed: list[str] = []
 
     def change(data: dict[str, Any] | None) -> dict[str, Any]:
