@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 SEED = 7
+MAX_SIMULATED = 5000
 UNLIMITED = 10**9
 
 
@@ -32,16 +33,19 @@ def forecast(
         return Forecast([0] * max(days, 0), [0] * max(days, 0), 0.0)
     import fsrs_rs_python as fsrs_rs
 
+    # A large course is simulated at MAX_SIMULATED cards and scaled (the per-card
+    # expectations do not depend on the deck's size, only on cards a day per card).
+    scale = max(1.0, new_cards / MAX_SIMULATED)
     config = fsrs_rs.default_simulator_config()
-    config.deck_size = new_cards
+    config.deck_size = round(new_cards / scale)
     config.learn_span = days
-    config.learn_limit = per_day
+    config.learn_limit = max(1, round(per_day / scale))
     config.review_limit = UNLIMITED
     config.max_cost_perday = float(UNLIMITED)
     weights = list(parameters) if parameters and len(parameters) == 21 else list(fsrs_rs.DEFAULT_PARAMETERS)
     result = fsrs_rs.simulate(weights, desired, config, SEED)
     return Forecast(
-        reviews_per_day=[int(n) for n in result.review_cnt_per_day],
-        new_per_day=[int(n) for n in result.learn_cnt_per_day],
-        expected_recalled=float(result.memorized_cnt_per_day[-1]),
+        reviews_per_day=[round(n * scale) for n in result.review_cnt_per_day],
+        new_per_day=[min(per_day, round(n * scale)) for n in result.learn_cnt_per_day],
+        expected_recalled=float(result.memorized_cnt_per_day[-1]) * scale,
     )
