@@ -128,7 +128,7 @@ class ExamOutlook(ApiModel):
     seen_cards: int
 
 
-class Progress(ApiModel):
+class CourseProgress(ApiModel):
     course_id: str
     section_id: str | None = None
     deck_id: str | None = None

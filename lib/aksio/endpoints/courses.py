@@ -68,7 +68,7 @@ def read(ctx: Ctx) -> Json:
     "/<course>/progress",
     query=models.ProgressQuery,
     fast_query=params.PROGRESS,
-    response=models.Progress,
+    response=models.CourseProgress,
     errors=(400, 404),
 )
 def progress(ctx: Ctx) -> Json:
