@@ -194,3 +194,24 @@ def test_delete_unlinks_or_takes_the_contents(client: CourseClient) -> None:
     assert client.call("GET", f"/decks/{deck}").status_code == 404
     assert client.call("GET", f"/documents/{doc}").status_code == 404
     assert client.call("DELETE", f"/courses/{take['id']}").status_code == 404
+
+
+def test_concurrent_creates_stop_at_the_limit(client: CourseClient, firestore_db: Any) -> None:
+    """The limit is checked in the create's transaction: of 6 creates racing for the last
+    free place, one gets it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    col = firestore_db.collection("users").document(client.user.uid).collection("courses")
+    now = datetime.now(UTC)
+    batch = firestore_db.batch()
+    for i in range(99):
+        batch.set(col.document(f"pre{i:03d}"), {"name": f"C{i}", "sections": [], "createdAt": now, "updatedAt": now})
+    batch.commit()
+
+    def create(i: int) -> int:
+        return client.call("POST", "/courses", json={"name": f"race {i}"}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(create, range(6)))
+    assert sorted(codes) == [201, 409, 409, 409, 409, 409]
+    assert len(list(col.select([]).stream())) == 100
