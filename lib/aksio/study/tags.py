@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_TAG = 64
 SYSTEM_TAGS = (LEECH_TAG, "generated")
 BATCH = 200
-MAX_ATTEMPTS = 5  # of a batch that met a concurrent edit
+MAX_CONFLICTS = 60  # batches that met a concurrent edit, before the request gives up (503)
 
 
 def normalise(name: str, field: str = "tag") -> str:
@@ -59,20 +59,25 @@ def list_tags(db: Client, uid: str) -> dict[str, Any]:
 
 
 def _sweep(db: Client, uid: str, old: str, new: str | None) -> int:
+    """Every card tagged ``old`` retagged, a batch at a time. A batch that meets a concurrent
+    edit writes nothing (its precondition failed) and is read again, smaller, so a busy card
+    holds up only a few others; the batch grows back after each success."""
     from google.api_core import exceptions as gexc
 
-    changed, conflicts = 0, 0
+    changed, conflicts, size = 0, 0, BATCH
     while True:
         try:
-            done = q.retag(db, uid, old, new, BATCH)
+            done = q.retag(db, uid, old, new, size)
         except (gexc.FailedPrecondition, gexc.Aborted):
-            conflicts += 1  # a card changed between the read and the write: read the batch again
-            if conflicts >= MAX_ATTEMPTS:
+            conflicts += 1
+            if conflicts >= MAX_CONFLICTS:
                 raise errors.Contention() from None
+            size = max(1, size // 4)
             continue
         if not done:
             return changed
         changed += done
+        size = min(BATCH, size * 2)
 
 
 def rename_tag(db: Client, uid: str, name: str, new_name: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ delete across every card (a second call changes nothing), normalised names, bad 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from tests.conftest import User
 from tests.e2e.courses.conftest import CourseClient
 
 pytestmark = pytest.mark.stack
+NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def tagged(client: CourseClient, deck: str, front: str, tags: list[str]) -> str:
@@ -75,3 +77,41 @@ def test_another_users_tags_are_untouched(
     assert bob.ok("GET", "/tags")["tags"] == []
     assert bob.ok("DELETE", "/tags/shared")["cardsChanged"] == 0
     assert alice.ok("GET", f"/cards/{card}")["tags"] == ["shared"]
+
+
+def test_a_rename_racing_card_edits_loses_no_edit(client: CourseClient, firestore_db: Any) -> None:
+    """While a rename sweeps 1,000 cards, 100 of them are edited (a tag added); every edit
+    survives, and the rename sent again leaves no card with the old name."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aksio.study.model import Content, new_card
+
+    deck = client.deck("Race")
+    col = firestore_db.collection("users").document(client.user.uid).collection("cards")
+    ids = []
+    for start in range(0, 1000, 400):
+        batch = firestore_db.batch()
+        for i in range(start, min(1000, start + 400)):
+            card_id, doc = new_card(deck, Content(front=f"race {i}", back="b"), note=None, tags=["old"], now=NOW)
+            batch.set(col.document(card_id), doc)
+            ids.append(card_id)
+        batch.commit()
+    firestore_db.collection("users").document(client.user.uid).set({"tagNames": ["old"]}, merge=True)
+    edited = ids[::10]
+
+    def edit(card_id: str) -> int:
+        card = client.ok("GET", f"/cards/{card_id}")
+        tags = [*card["tags"], "extra"]
+        return client.call("PATCH", f"/cards/{card_id}", json={"tags": tags}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        rename = pool.submit(client.call, "PATCH", "/tags/old", json={"name": "new"})
+        codes = list(pool.map(edit, edited))
+        first = rename.result()
+    assert codes == [200] * len(edited)
+    assert first.status_code == 200, first.text
+    client.ok("PATCH", "/tags/old", json={"name": "new"})  # an edit may have written "old" back
+    for card_id in edited:
+        assert "extra" in client.ok("GET", f"/cards/{card_id}")["tags"]
+    assert client.ok("GET", "/cards", params={"tag": "old"})["cards"] == []
+    assert counts(client)["new"] == 1000
