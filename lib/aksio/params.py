@@ -89,6 +89,17 @@ def parse(query_spec: Spec, args: Any) -> SimpleNamespace | None:
 # The specs of the shared query models (aksio.schema.ListQuery and its subclasses).
 ID = r"^[A-Za-z0-9_-]{1,64}$"
 LIST = spec(limit=Int(ge=1, le=100, default=50), cursor=Str(max_length=500))
-CARD_LIST = spec(limit=Int(ge=1, le=100, default=50), cursor=Str(max_length=500), deck_id=Str(pattern=ID))
-QUEUE = spec(deck_id=Str(pattern=ID), limit=Int(ge=1, le=200, default=50))
-STATS = spec(days=Int(ge=1, le=365, default=30))
+# aksio.study.api.QueryTag (whitespace as aksio.schema.WHITE_SPACE spells it)
+TAG = Str(max_length=64, pattern=r"^[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$")
+CARD_LIST = spec(limit=Int(ge=1, le=100, default=50), cursor=Str(max_length=500), deck_id=Str(pattern=ID), tag=TAG)
+QUEUE = spec(
+    deck_id=Str(pattern=ID),
+    course_id=Str(pattern=ID),
+    section_id=Str(pattern=ID),
+    tag=TAG,
+    limit=Int(ge=1, le=200, default=50),
+)
+STATS = spec(
+    days=Int(ge=1, le=365, default=30), deck_id=Str(pattern=ID), course_id=Str(pattern=ID), section_id=Str(pattern=ID)
+)
+PROGRESS = spec(days=Int(ge=1, le=120, default=30), section_id=Str(pattern=ID), deck_id=Str(pattern=ID))

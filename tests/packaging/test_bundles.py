@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "local"))
 import package  # noqa: E402
 
 # Modules that must never load when a function starts unless it needs them (cold start).
-HEAVY = ["openai", "stripe", "fsrs", "torch", "pypdfium2", "docx", "pptx", "google.cloud.tasks_v2"]
+HEAVY = ["openai", "stripe", "fsrs", "fsrs_rs_python", "torch", "pypdfium2", "docx", "pptx", "google.cloud.tasks_v2"]
 
 PROBE = """
 import json, sys

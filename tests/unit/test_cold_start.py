@@ -9,7 +9,11 @@ import sys
 
 import pytest
 
-LIGHT = ["health", "account", "decks", "cards", "review_card", "study_queue", "stats", "documents", "notifications"]
+LIGHT = [
+    *("health", "account", "decks", "cards", "review_card", "study_queue", "stats", "documents", "notifications"),
+    "courses",
+    "tags",
+]
 
 
 @pytest.mark.parametrize("name", LIGHT)

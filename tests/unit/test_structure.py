@@ -22,6 +22,7 @@ PERSISTENCE = {
     "usage.py",  # users/{uid}/usage
     "billing/repository.py",
     "chat/repository.py",
+    "courses/repository.py",
     "documents/repository.py",
     "generation/repository.py",
     "generation/inputs.py",  # jobs/{id}/inputs: generation's pasted text

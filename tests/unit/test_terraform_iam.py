@@ -69,6 +69,9 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     "scheduling": ({FIRESTORE} | ENQUEUE, set()),
     "optimize-fsrs": ({FIRESTORE}, set()),
     "refit-fsrs": ({FIRESTORE} | ENQUEUE, set()),
+    # deleting a course with its contents deletes its documents' files
+    "courses": ({FIRESTORE, (UPLOAD_DELETER, "upload_bucket")}, set()),
+    "tags": ({FIRESTORE}, set()),
 }
 
 # Every IAM resource of the configuration: (for_each, role, member). The first group makes the

@@ -35,6 +35,24 @@ def ready_documents(db: Client, uid: str) -> list[str]:
     return documents.ready_ids(db, uid, MAX_DOCUMENTS)
 
 
+def course_documents(db: Client, uid: str, course_id: str, chosen: Sequence[str] | None) -> list[str]:
+    """The documents a question scoped to a course searches, like a notebook: ``chosen`` (each
+    must be in the course: 404 otherwise) or the course's ready documents (409 when none)."""
+    from aksio import errors
+    from aksio.courses import service as courses
+
+    if chosen is None:
+        ready = courses.ready_document_ids(db, uid, course_id)
+        if not ready:
+            raise errors.Conflict("The course has no ready documents to answer from.", code="course_has_no_documents")
+        return ready[:MAX_DOCUMENTS]
+    linked = set(courses.document_ids(db, uid, course_id))
+    for doc_id in chosen:
+        if doc_id not in linked:
+            raise errors.NotFound(f"No document {doc_id} in course {course_id}.", code="document_not_found")
+    return list(dict.fromkeys(chosen))
+
+
 def search_query(question: str, previous_question: str | None) -> str:
     """A follow-up with few content words ("and its function?") is searched together with
     the question before it."""

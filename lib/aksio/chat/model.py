@@ -24,6 +24,8 @@ class ChatRequest(RequestModel):
     chat_id: Id | None = None
     message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS, json_schema_extra={"pattern": NON_BLANK})]
     document_ids: Annotated[list[Id], Field(max_length=20)] | None = None
+    # Answer from this course's documents only (documentIds, if sent, must be the course's).
+    course_id: Id | None = None
 
     @field_validator("message")
     @classmethod

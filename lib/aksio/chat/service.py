@@ -55,7 +55,10 @@ def _chat_or_404(db: Client, uid: str, chat_id: str) -> m.StoredChat:
 
 def prepare(db: Client, uid: str, body: m.ChatRequest) -> Prepared:
     chat = _chat_or_404(db, uid, body.chat_id) if body.chat_id else None
-    if body.document_ids is not None:
+    if body.course_id is not None:
+        document_ids = grounding.course_documents(db, uid, body.course_id, body.document_ids)
+        grounding.check_documents(db, uid, document_ids)
+    elif body.document_ids is not None:
         grounding.check_documents(db, uid, body.document_ids)
         document_ids = list(dict.fromkeys(body.document_ids))
     else:

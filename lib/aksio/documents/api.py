@@ -45,6 +45,8 @@ class Document(ApiModel):
     chunk_count: int | None = None
     error: DocumentError | None = None
     same_as: str | None = None
+    course_id: str | None = None
+    section_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -68,6 +70,13 @@ class DocumentPage(ApiModel):
 
 class DocumentListQuery(ListQuery):
     pass
+
+
+class DocumentPatch(RequestModel):
+    """The document's course (null: no course) and section in it (null: none)."""
+
+    course_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    section_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
 
 
 class DocumentDeleted(ApiModel):

@@ -115,6 +115,10 @@ class Document:
     deleted: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # The course link: read here, written only by aksio.documents.service.update_document
+    # (not part of to_stored, so processing never overwrites a move).
+    course_id: str | None = None
+    section_id: str | None = None
 
     @property
     def holder(self) -> str:
@@ -248,6 +252,8 @@ class Document:
             deleted=bool(data.get("deleted")),
             created_at=data.get("createdAt"),
             updated_at=data.get("updatedAt"),
+            course_id=str(data["courseId"]) if data.get("courseId") else None,
+            section_id=str(data["sectionId"]) if data.get("sectionId") else None,
         )
 
 

@@ -122,6 +122,25 @@ def ready_ids(db: Client, uid: str, limit: int) -> list[str]:
     return [s.id for s in q.select(["deleted"]).stream() if not (s.to_dict() or {}).get("deleted")]
 
 
+def course_documents(db: Client, uid: str, course_id: str, limit: int) -> list[Document]:
+    """The documents linked to a course (tombstones left out), at most ``limit``."""
+    q = _col(db, uid).where(filter=fs.where("courseId", "==", course_id)).limit(limit)
+    return [doc for s in q.stream() if (doc := _of(s)) is not None and not doc.deleted]
+
+
+def set_fields(db: Client, uid: str, doc_id: str, changes: dict[str, Any]) -> None:
+    """Update fields of an existing document (its course link)."""
+    _ref(db, uid, doc_id).update(fs.stored(changes))
+
+
+def update_many(db: Client, uid: str, doc_ids: Sequence[str], changes: dict[str, Any]) -> None:
+    for start in range(0, len(doc_ids), BATCH):
+        batch = db.batch()
+        for doc_id in doc_ids[start : start + BATCH]:
+            batch.update(_ref(db, uid, doc_id), fs.stored(changes))
+        batch.commit()
+
+
 def find_same_content(db: Client, uid: str, content_hash: str, exclude: str) -> Document | None:
     """A ready document of this user with the same content that holds its own chunks."""
     q = (

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 Json = dict[str, Any]  # answers of the read routes, in the API's JSON form (no pydantic: cold start)
 _log = log.get_logger("aksio.documents")
 MAX_READY = 100  # documents searched when a question names none
+COURSE_ITEMS = 1000  # documents of one course read at a time
 
 
 def check_doc_id(value: str) -> str:
@@ -107,6 +108,8 @@ def document_view(doc: Document) -> Json:
             "chunkCount": doc.chunk_count,
             "error": error,
             "sameAs": doc.same_as,
+            "courseId": doc.course_id,
+            "sectionId": doc.section_id,
             "createdAt": iso(doc.created_at),
             "updatedAt": iso(doc.updated_at),
         }
@@ -120,6 +123,55 @@ def get_document(db: Client, uid: str, doc_id: str) -> Json:
 def list_documents(db: Client, uid: str, query: api.DocumentListQuery) -> Json:
     docs, next_cursor = repository.page(db, uid, query.cursor, query.limit)
     return compact({"documents": [document_view(d) for d in docs], "nextCursor": next_cursor})
+
+
+def update_document(db: Client, uid: str, doc_id: str, body: api.DocumentPatch) -> Json:
+    """Put a document in a course and section, move it, or take it out (``courseId`` null)."""
+    from dataclasses import replace
+
+    from aksio.courses import service as courses
+
+    doc = _live(repository.get(db, uid, check_doc_id(doc_id)))
+    stored = {"courseId": doc.course_id, "sectionId": doc.section_id}
+    changes = courses.placement(db, uid, stored, body)
+    if changes:
+        repository.set_fields(db, uid, doc.id, changes | {"updatedAt": fs.utcnow()})
+    placed = {k: (None if v is fs.DELETE else v) for k, v in changes.items()}
+    course_id, section_id = placed.get("courseId", doc.course_id), placed.get("sectionId", doc.section_id)
+    return document_view(replace(doc, course_id=course_id, section_id=section_id))
+
+
+def course_documents(db: Client, uid: str, course_id: str) -> list[Document]:
+    """The documents of a course (at most :data:`COURSE_ITEMS`)."""
+    return repository.course_documents(db, uid, course_id, COURSE_ITEMS)
+
+
+def course_ready_ids(db: Client, uid: str, course_id: str, section_id: str | None = None) -> list[str]:
+    """The course's (or its section's) ready documents, oldest first."""
+    docs = [d for d in course_documents(db, uid, course_id) if d.ready]
+    docs = [d for d in docs if section_id is None or d.section_id == section_id]
+    return [d.id for d in sorted(docs, key=lambda d: (str(d.created_at or ""), d.id))]
+
+
+def unlink_course_documents(db: Client, uid: str, course_id: str, section_ids: Sequence[str] | None = None) -> int:
+    """Take a course's documents out of it (or, with ``section_ids``, out of those sections)."""
+    docs = course_documents(db, uid, course_id)
+    if section_ids is not None:
+        ids = [d.id for d in docs if d.section_id in set(section_ids)]
+        repository.update_many(db, uid, ids, {"sectionId": fs.DELETE})
+    else:
+        ids = [d.id for d in docs]
+        repository.update_many(db, uid, ids, {"courseId": fs.DELETE, "sectionId": fs.DELETE})
+    return len(ids)
+
+
+def delete_course_documents(db: Client, bucket: Any, uid: str, course_id: str) -> int:
+    """Delete a course's documents (files, chunks, index), one at a time (a retry continues)."""
+    docs = course_documents(db, uid, course_id)
+    for doc in docs:
+        with contextlib.suppress(errors.NotFound):
+            delete_document(db, bucket, uid, doc.id)
+    return len(docs)
 
 
 # -- delete ---------------------------------------------------------------------------------

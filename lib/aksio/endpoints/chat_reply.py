@@ -87,13 +87,14 @@ REPLIED = (
     "/",
     body=models.ChatRequest,
     response=models.ChatReply,
-    errors=(400, 401, 403, 404, 413, 415, 429, 503),
+    errors=(400, 401, 403, 404, 409, 413, 415, 429, 503),
     links=REPLIED,
     spends="ai",
 )
 def reply(ctx: Ctx) -> Any:
     """Ask a question (in ``chatId``, or a new chat), answered from ``documentIds`` (or the
-    chat's, or all ready documents) with citations. With ``Accept: text/event-stream`` the
+    chat's, or all ready documents; with ``courseId``, the course's ready documents only) with
+    citations. With ``Accept: text/event-stream`` the
     answer streams as events ``start``, ``delta`` (``{text}``) …, then ``done`` (the reply
     as the JSON answer would be) or ``error``. Over the daily tutor quota: 429. No AI
     configured (production without a key): 503 ``ai_unavailable``, nothing charged."""

@@ -28,6 +28,13 @@ def read(ctx: Ctx) -> Json:
     return service.get_document(firestore_client(), ctx.uid, ctx.params["document"])
 
 
+@api.patch("/<document>", body=models.DocumentPatch, response=models.Document, errors=(400, 404, 413, 415))
+def move(ctx: Ctx) -> Json:
+    """Put the document in a course (``courseId``) and section (``sectionId``), move it, or
+    take it out (``courseId`` null). 404 for a course or section that is not the caller's."""
+    return service.update_document(firestore_client(), ctx.uid, ctx.params["document"], ctx.body)
+
+
 @api.delete("/<document>", response=models.DocumentDeleted, errors=(404,))
 def delete(ctx: Ctx) -> Json:
     """Delete a document: its file, chunks and index. Cards made from it stay, with

@@ -14,7 +14,7 @@ models = lazy.models("aksio.study.api")
 api = Api("stats", summary="Study statistics of the signed-in user")
 
 
-@api.get("/", query=models.StatsQuery, fast_query=params.STATS, response=models.Stats, errors=(400,))
+@api.get("/", query=models.StatsQuery, fast_query=params.STATS, response=models.Stats, errors=(400, 404))
 def stats(ctx: Ctx) -> Json:
     """Statistics over the last ``days`` study days (in the user's time zone)."""
     return reports.stats(firestore_client(), ctx.uid, ctx.query)

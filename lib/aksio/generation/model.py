@@ -28,6 +28,7 @@ KINDS: tuple[Kind, ...] = ("basic", "cloze")
 TERMINAL = ("succeeded", "failed")
 MAX_TEXT_CHARS = 200_000
 MAX_UNITS = 1000
+MAX_DOCUMENTS = 20  # documents of one generation
 CHUNKS_PER_STEP = 3
 TEXT_CHUNK_TOKENS = 900
 GENERATED_TAG = "generated"
@@ -62,6 +63,15 @@ class GenerateRequest(RequestModel):
                             "required": ["text"],
                             "properties": {"text": {"type": "string"}, "documentIds": {"type": "null"}},
                         },
+                        {
+                            "title": "From a course's ready documents",
+                            "required": ["courseId"],
+                            "properties": {
+                                "courseId": {"type": "string"},
+                                "documentIds": {"type": "null"},
+                                "text": {"type": "null"},
+                            },
+                        },
                     ]
                 },
                 {
@@ -82,12 +92,15 @@ class GenerateRequest(RequestModel):
         }
     )
 
-    document_ids: Annotated[list[Id], Field(min_length=1, max_length=20)] | None = None
+    document_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_DOCUMENTS)] | None = None
     text: (
         Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, json_schema_extra={"pattern": NON_BLANK})] | None
     ) = None
     deck_id: Id | None = None
     new_deck_name: Name | None = None
+    # A course: without documentIds and text, its ready documents; documentIds must be its;
+    # a new deck goes in it.
+    course_id: Id | None = None
     count: Annotated[int, Field(ge=1, le=100)] = 20
     types: Annotated[list[Kind], Field(min_length=1, max_length=2)] = Field(default_factory=lambda: list(KINDS))
     language: (
@@ -121,8 +134,10 @@ class GenerateRequest(RequestModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> GenerateRequest:
-        if (self.document_ids is None) == (self.text is None):
+        if self.document_ids is not None and self.text is not None:
             raise ValueError("send either documentIds or text")
+        if self.document_ids is None and self.text is None and self.course_id is None:
+            raise ValueError("send documentIds, text or courseId")
         if (self.deck_id is None) == (self.new_deck_name is None):
             raise ValueError("send either deckId or newDeckName")
         self.types = list(dict.fromkeys(self.types))

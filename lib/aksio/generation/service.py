@@ -44,13 +44,19 @@ def create_job(
     if existing is not None:
         return _replay(job_id, existing, digest, uid, enqueue), False
 
+    document_ids: list[str] = []
     if body.text is not None:
+        if body.course_id:  # the new deck goes in it: it must be the caller's
+            from aksio.courses import service as courses
+
+            courses.require_course(db, uid, body.course_id)
         texts = m.split_text(body.text)
         units: list[dict[str, Any]] = [{"d": inputs.TEXT, "h": inputs.TEXT, "i": i} for i in range(len(texts))]
         titles: dict[str, str] = {}
     else:
         texts = []
-        units, titles = inputs.document_units(db, uid, body.document_ids or [])
+        document_ids = course_documents(db, uid, body) if body.course_id else list(body.document_ids or [])
+        units, titles = inputs.document_units(db, uid, document_ids)
     if not units:
         raise errors.Invalid("There is no text to make cards from.", code="empty_input")
     if len(units) > m.MAX_UNITS:
@@ -63,7 +69,7 @@ def create_job(
         status="queued",
         deck_id=deck_id,
         source="text" if body.text is not None else "documents",
-        document_ids=list(body.document_ids or []),
+        document_ids=document_ids,
         titles=titles,
         count=body.count,
         types=list(body.types),
@@ -82,6 +88,7 @@ def create_job(
         new_deck_name=body.new_deck_name or "",
         deck_given=body.deck_id is not None,
         now=now,
+        course_id=body.course_id,
     )
     if not made:
         return _replay(job_id, repo.read_job(db, uid, job_id) or {}, digest, uid, enqueue), False
@@ -97,6 +104,24 @@ def create_job(
     return m.JobStarted(job_id=job_id, status="queued", deck_id=deck_id), True
 
 
+def course_documents(db: Client, uid: str, body: m.GenerateRequest) -> list[str]:
+    """The documents of a generation scoped to a course: those named (each must be in the
+    course: 404 otherwise), else the course's ready documents (409 when it has none)."""
+    from aksio.courses import service as courses
+
+    assert body.course_id is not None
+    ready = courses.ready_document_ids(db, uid, body.course_id)
+    if body.document_ids is None:
+        if not ready:
+            raise errors.Conflict("The course has no ready documents.", code="course_has_no_documents")
+        return ready[: m.MAX_DOCUMENTS]
+    linked = set(courses.document_ids(db, uid, body.course_id))
+    for doc_id in body.document_ids:
+        if doc_id not in linked:
+            raise errors.NotFound(f"No document {doc_id} in course {body.course_id}.", code="document_not_found")
+    return list(body.document_ids)
+
+
 def start_job(
     store: GenerationStore,
     job_id: str,
@@ -106,6 +131,7 @@ def start_job(
     new_deck_name: str,
     deck_given: bool,
     now: Any,
+    course_id: str | None = None,
 ) -> bool:
     """Charge the quota, create the deck if the job makes its own, store the job and its
     pasted text: one transaction. False when a job of that id exists already."""
@@ -118,9 +144,8 @@ def start_job(
             study.live_deck(deck, job.deck_id)
         tx.charge(usage.GENERATIONS, now)
         if not deck_given and deck is None:
-            tx.study.create_deck(
-                job.deck_id, {"name": new_deck_name, "description": None, "createdAt": now, "updatedAt": now}
-            )
+            deck = {"name": new_deck_name, "description": None, "createdAt": now, "updatedAt": now}
+            tx.study.create_deck(job.deck_id, deck | ({"courseId": course_id} if course_id else {}))
         for i, text in enumerate(texts):
             tx.create_text_input(job_id, i, text)
         tx.create_job(job_id, job.to_stored(now))

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from aksio.schema import NON_BLANK, WHITE_SPACE, ApiModel, ListQuery, RequestModel, max_bytes
 from aksio.study.model import MAX_TEXT_BYTES, RATINGS
@@ -17,11 +25,14 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     Field(json_schema_extra={"pattern": NON_BLANK}),
 ]
-Tag = Annotated[
+# A tag: no inner whitespace, at most 64 characters; stored stripped and case-folded (a tag
+# in a query is folded by the service, aksio.study.tags.normalise).
+QueryTag = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^\s]+$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\s]+$"),
     Field(json_schema_extra={"pattern": f"^[^{WHITE_SPACE}]+$"}),  # the same, whitespace spelled out
 ]
+Tag = Annotated[QueryTag, AfterValidator(str.casefold)]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_BYTES, json_schema_extra=max_bytes(MAX_TEXT_BYTES))]
 # At least one deletion {{cN::...}} numbered 1-999 (as aksio.study.model reads them).
 CLOZE_PATTERN = r"\{\{c(?:[1-9]|0[1-9]|00[1-9]|[1-9][0-9]|0[1-9][0-9]|[1-9][0-9][0-9])::[\s\S]*\}\}"
@@ -59,6 +70,9 @@ class NewDeck(RequestModel):
 class DeckPatch(RequestModel):
     name: Name | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
+    # The deck's course (null: no course) and section in it (null: none); see aksio.courses.
+    course_id: Id | None = None
+    section_id: Id | None = None
 
 
 class Deck(ApiModel):
@@ -66,6 +80,8 @@ class Deck(ApiModel):
     name: str
     description: str | None = None
     card_count: int | None = None
+    course_id: str | None = None
+    section_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -183,6 +199,7 @@ class CardPage(ApiModel):
 
 class CardListQuery(ListQuery):
     deck_id: Id | None = None
+    tag: QueryTag | None = None
 
 
 # -- review ---------------------------------------------------------------------------------
@@ -240,6 +257,9 @@ class UndoResult(ApiModel):
 
 class QueueQuery(RequestModel):
     deck_id: Id | None = None
+    course_id: Id | None = None
+    section_id: Id | None = None
+    tag: QueryTag | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -264,6 +284,11 @@ class StudyQueue(ApiModel):
 
 class StatsQuery(RequestModel):
     days: Annotated[int, Field(ge=1, le=365)] = 30
+    # The cards and forecast of one deck or course (reviews per day, retention and streak
+    # stay the account's; a course's own are in its progress).
+    deck_id: Id | None = None
+    course_id: Id | None = None
+    section_id: Id | None = None
 
 
 class DayStats(ApiModel):
@@ -310,3 +335,26 @@ class Stats(ApiModel):
     retention: Retention
     cards: CardCounts
     forecast: list[ForecastDay]
+
+
+# -- tags -------------------------------------------------------------------------------------
+
+
+class TagCount(ApiModel):
+    name: str
+    card_count: int
+
+
+class TagList(ApiModel):
+    tags: list[TagCount]
+
+
+class TagRename(RequestModel):
+    name: Tag
+
+
+class TagChanged(ApiModel):
+    name: str
+    previous_name: str | None = None
+    deleted: bool = False
+    cards_changed: int

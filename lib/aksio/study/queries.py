@@ -10,7 +10,8 @@ Part of the repository (:mod:`aksio.study.repository`): only these two modules t
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
@@ -44,8 +45,35 @@ def sweep_deck(db: Client, uid: str, deck_id: str, batch_size: int) -> int:
     """Delete a deck's cards in batches, then the deck; returns the cards deleted."""
     query = cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id))
     deleted = fs.delete_matching(db, query, batch_size)
+    forget_deck(db, uid, deck_id)
     decks_col(db, uid).document(deck_id).delete()
     return deleted
+
+
+def forget_deck(db: Client, uid: str, deck_id: str) -> None:
+    """Drop a deleted deck's aggregates from the user's stats (``stats.decks.{deckId}``)."""
+    from google.cloud import firestore
+
+    user = fs.user_doc(db, uid)
+    if fs.read(user) is not None:
+        user.set({"stats": {"decks": {deck_id: firestore.DELETE_FIELD}}}, merge=True)
+
+
+def course_decks(db: Client, uid: str, course_id: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """The decks linked to a course (id and fields), at most ``limit``."""
+    query = decks_col(db, uid).where(filter=fs.where("courseId", "==", course_id)).limit(limit)
+    return [(s.id, fs.data_of(s)) for s in query.stream()]
+
+
+def update_decks(db: Client, uid: str, deck_ids: Sequence[str], changes: dict[str, Any], batch_size: int) -> int:
+    """Apply ``changes`` to each of ``deck_ids`` (batched, not atomic: a retry redoes it)."""
+    col = decks_col(db, uid)
+    for start in range(0, len(deck_ids), batch_size):
+        batch = db.batch()
+        for deck_id in deck_ids[start : start + batch_size]:
+            batch.update(col.document(deck_id), fs.stored(changes))
+        batch.commit()
+    return len(deck_ids)
 
 
 def read_cards(db: Client, uid: str, card_ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
@@ -55,11 +83,13 @@ def read_cards(db: Client, uid: str, card_ids: Sequence[str]) -> dict[str, dict[
 
 
 def page_cards(
-    db: Client, uid: str, deck_id: str | None, cursor: str | None, limit: int
+    db: Client, uid: str, deck_id: str | None, cursor: str | None, limit: int, *, tag: str | None = None
 ) -> tuple[list[Any], str | None]:
     query = cards_col(db, uid)
     if deck_id:
         query = query.where(filter=fs.where("deckId", "==", deck_id))
+    if tag:
+        query = query.where(filter=fs.where("tags", "array_contains", tag))
     return paging.page(query.order_by("createdAt").order_by("__name__"), "createdAt", cursor, limit)
 
 
@@ -112,39 +142,86 @@ def mark_source_removed(db: Client, uid: str, document_id: str, batch_size: int)
 # -- the queue and the stats ----------------------------------------------------------------
 
 
-def _scope(db: Client, uid: str, deck_id: str | None) -> Any:
+@dataclass(frozen=True)
+class Scope:
+    """Which cards the queue and the stats look at: of ``decks`` (None: every deck; a course
+    is its decks) and carrying ``tag`` (None: any)."""
+
+    decks: tuple[str, ...] | None = None
+    tag: str | None = None
+
+
+ALL = Scope()
+IN_CHUNK = 15  # decks per "in" filter (with "queue in [2]" that is 30 disjunctions, the limit)
+
+
+def _scoped(db: Client, uid: str, scope: Scope) -> list[Any]:
+    """The base queries that together cover ``scope`` (none for a course without decks)."""
     base = cards_col(db, uid)
-    return base.where(filter=fs.where("deckId", "==", deck_id)) if deck_id else base
+    if scope.tag is not None:
+        base = base.where(filter=fs.where("tags", "array_contains", scope.tag))
+    if scope.decks is None:
+        return [base]
+    decks = list(scope.decks)
+    if len(decks) == 1:
+        return [base.where(filter=fs.where("deckId", "==", decks[0]))]
+    chunks = [decks[i : i + IN_CHUNK] for i in range(0, len(decks), IN_CHUNK)]
+    return [base.where(filter=fs.where("deckId", "in", chunk)) for chunk in chunks]
 
 
-def due_cards(db: Client, uid: str, deck_id: str | None, queue: str, *, now: datetime, limit: int) -> list[Any]:
+def _merged(parts: list[list[Any]], limit: int) -> list[Any]:
+    if len(parts) == 1:
+        return parts[0][:limit]
+    snaps = [s for part in parts for s in part]
+    snaps.sort(key=lambda s: (fs.data_of(s).get("due") or datetime.min.replace(tzinfo=UTC), s.id))
+    return snaps[:limit]
+
+
+def due_cards(db: Client, uid: str, scope: Scope, queue: str, *, now: datetime, limit: int) -> list[Any]:
     """Cards of ``queue`` (learning/review) due by ``now``, earliest first."""
-    query = (
-        _scope(db, uid, deck_id)
-        .where(filter=fs.where("queue", "==", queue))
-        .where(filter=fs.where("due", "<=", now))
-        .order_by("due")
-        .limit(limit)
+    parts = [
+        list(
+            base.where(filter=fs.where("queue", "==", queue))
+            .where(filter=fs.where("due", "<=", now))
+            .order_by("due")
+            .limit(limit)
+            .stream()
+        )
+        for base in _scoped(db, uid, scope)
+    ]
+    return _merged(parts, limit) if parts else []
+
+
+def new_cards(db: Client, uid: str, scope: Scope, limit: int) -> list[Any]:
+    parts = [
+        list(base.where(filter=fs.where("queue", "==", "new")).order_by("due").limit(limit).stream())
+        for base in _scoped(db, uid, scope)
+    ]
+    return _merged(parts, limit) if parts else []
+
+
+def count_due(db: Client, uid: str, scope: Scope, queue: str, now: datetime) -> int:
+    return sum(
+        fs.count(base.where(filter=fs.where("queue", "==", queue)).where(filter=fs.where("due", "<=", now)))
+        for base in _scoped(db, uid, scope)
     )
-    return list(query.stream())
 
 
-def new_cards(db: Client, uid: str, deck_id: str | None, limit: int) -> list[Any]:
-    query = _scope(db, uid, deck_id).where(filter=fs.where("queue", "==", "new")).order_by("due").limit(limit)
-    return list(query.stream())
+def count_new(db: Client, uid: str, scope: Scope, limit: int) -> int:
+    return min(
+        limit,
+        sum(
+            fs.count(base.where(filter=fs.where("queue", "==", "new")).limit(limit)) for base in _scoped(db, uid, scope)
+        ),
+    )
 
 
-def count_due(db: Client, uid: str, deck_id: str | None, queue: str, now: datetime) -> int:
-    scope = _scope(db, uid, deck_id).where(filter=fs.where("queue", "==", queue))
-    return fs.count(scope.where(filter=fs.where("due", "<=", now)))
+def count_scope(db: Client, uid: str, scope: Scope) -> int:
+    return sum(fs.count(base) for base in _scoped(db, uid, scope))
 
 
-def count_new(db: Client, uid: str, deck_id: str | None, limit: int) -> int:
-    return fs.count(_scope(db, uid, deck_id).where(filter=fs.where("queue", "==", "new")).limit(limit))
-
-
-def count_where(db: Client, uid: str, field: str, value: Any) -> int:
-    return fs.count(cards_col(db, uid).where(filter=fs.where(field, "==", value)))
+def count_where(db: Client, uid: str, field: str, value: Any, scope: Scope = ALL) -> int:
+    return sum(fs.count(base.where(filter=fs.where(field, "==", value))) for base in _scoped(db, uid, scope))
 
 
 def due_decks(db: Client, uid: str, until: datetime, limit: int) -> list[str]:
@@ -159,19 +236,63 @@ def due_decks(db: Client, uid: str, until: datetime, limit: int) -> list[str]:
     return [str(fs.data_of(s).get("deckId") or "") for s in query.stream()]
 
 
-def due_before(db: Client, uid: str, horizon: datetime) -> list[datetime]:
+def due_before(db: Client, uid: str, horizon: datetime, scope: Scope = ALL) -> list[datetime]:
     """The due times of the scheduled (learning/review) cards due before ``horizon``."""
-    query = (
-        cards_col(db, uid)
-        .where(filter=fs.where("queue", "in", ["learning", "review"]))
-        .where(filter=fs.where("due", "<", horizon))
-        .order_by("due")
-        .select(["due"])
-        .limit(FORECAST_MAX_CARDS)
-    )
-    dues = (fs.data_of(s).get("due") for s in query.stream())
-    return [d for d in dues if isinstance(d, datetime)]
+    dues: list[Any] = []
+    for base in _scoped(db, uid, scope):
+        query = (
+            base.where(filter=fs.where("queue", "in", ["learning", "review"]))
+            .where(filter=fs.where("due", "<", horizon))
+            .order_by("due")
+            .select(["due"])
+            .limit(FORECAST_MAX_CARDS)
+        )
+        dues += (fs.data_of(s).get("due") for s in query.stream())
+    return sorted(d for d in dues if isinstance(d, datetime))[:FORECAST_MAX_CARDS]
 
+
+# -- tags -------------------------------------------------------------------------------------
+
+TAG_NAMES = "tagNames"  # on users/{uid}: every tag name a card was given (a superset)
+
+
+def register_tags(db: Client, uid: str, names: Sequence[str]) -> None:
+    """Add ``names`` to the user's tag names (an atomic array union; no read)."""
+    from google.cloud import firestore
+
+    if names:
+        fs.user_doc(db, uid).set({TAG_NAMES: firestore.ArrayUnion(list(names))}, merge=True)
+
+
+def unregister_tag(db: Client, uid: str, name: str) -> None:
+    from google.cloud import firestore
+
+    fs.user_doc(db, uid).set({TAG_NAMES: firestore.ArrayRemove([name])}, merge=True)
+
+
+def tag_names(db: Client, uid: str) -> list[str]:
+    names = fs.read_user(db, uid).get(TAG_NAMES)
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def retag(db: Client, uid: str, old: str, new: str | None, batch_size: int) -> int:
+    """One batch of the cards tagged ``old``: the tag replaced by ``new`` (None: removed),
+    each card written only if unchanged since it was read (a concurrent edit fails the batch,
+    which the caller runs again). Returns how many cards were changed (0: none is left)."""
+    query = cards_col(db, uid).where(filter=fs.where("tags", "array_contains", old)).select(["tags"])
+    snaps = list(query.limit(batch_size).stream())
+    if not snaps:
+        return 0
+    batch = db.batch()
+    for snap in snaps:
+        tags = [str(t) for t in fs.data_of(snap).get("tags") or []]
+        changed = list(dict.fromkeys(new if t == old else t for t in tags if new is not None or t != old))
+        batch.update(snap.reference, {"tags": changed}, option=db.write_option(last_update_time=snap.update_time))
+    batch.commit()
+    return len(snaps)
+
+
+# -- the optimizer's reads and writes (aksio.study.tuning) -------------------------------------
 
 REVIEW_LOG_FIELDS = ("cardId", "rating", "studyDay", "reviewedAt", "undoneAt")
 

@@ -159,7 +159,7 @@ class FirestoreStudyTx:
         self.tx.create(self._deck_ref(deck_id), doc)
 
     def update_deck(self, deck_id: str, changes: dict[str, Any]) -> None:
-        self.tx.update(self._deck_ref(deck_id), changes)
+        self.tx.update(self._deck_ref(deck_id), fs.stored(changes))
 
     def create_card(self, card_id: str, doc: dict[str, Any]) -> None:
         self.tx.create(self._card_ref(card_id), doc)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import errors
-from aksio.study import load
+from aksio.study import load, progress
 from aksio.study import stats as stats_mod
 from aksio.study.days import day_key, study_day
 from aksio.study.model import LEECH_TAG, RATING_NAMES, Schedule, utc
@@ -161,6 +161,15 @@ def apply_review(
         note_id=card.get("noteId"),
         duration_ms=duration_ms,
     )
+    new_stats["decks"] = progress.record(
+        new_stats["decks"],
+        card.get("deckId"),
+        day=day,
+        today=today,
+        duration_ms=duration_ms,
+        before=progress.seen_of(before),
+        after=progress.seen_of(after),
+    )
     new_next_due = next_due_at
     if not after.suspended and after.due is not None:
         new_next_due = after.due if next_due_at is None else min(utc(next_due_at), after.due)
@@ -210,6 +219,17 @@ def undo_review(
         before_state=str(log["before"].get("state") or "new"),
         duration_ms=log.get("durationMs"),
         longest_before=log.get("longestStreakBefore"),
+    )
+    day = datetime.fromisoformat(log["studyDay"]).date()
+    new_stats["decks"] = progress.record(
+        new_stats["decks"],
+        log.get("deckId"),
+        day=day,
+        today=day,
+        duration_ms=log.get("durationMs"),
+        before=progress.seen_of(before),
+        after=progress.seen_of(Schedule.from_stored(log.get("after") or {})),
+        undo=True,
     )
     new_next_due = next_due_at
     if before.state != "new" and not before.suspended and before.due is not None:

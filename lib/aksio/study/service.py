@@ -51,6 +51,7 @@ __all__ = [
 
 DELETE_BATCH = 400
 DEDUPE_IN = 30  # values per "in" query
+COURSE_ITEMS = 1000  # decks of one course read at a time
 
 
 def live_deck(data: dict[str, Any] | None, deck_id: str) -> dict[str, Any]:
@@ -68,6 +69,8 @@ def deck_view(deck_id: str, data: dict[str, Any], card_count: int | None = None)
             "name": data.get("name", ""),
             "description": data.get("description"),
             "cardCount": card_count,
+            "courseId": data.get("courseId"),
+            "sectionId": data.get("sectionId"),
             "createdAt": iso(data.get("createdAt")),
             "updatedAt": iso(data.get("updatedAt")),
         }
@@ -145,8 +148,11 @@ def update_deck(db: Client, uid: str, deck_id: str, body: api.DeckPatch) -> Json
 
     def change(tx: StudyTx) -> dict[str, Any]:
         data = live_deck(tx.deck(deck_id), deck_id)
+        from aksio.courses import service as courses
+
+        changes.update(courses.placement(db, uid, data, body))
         tx.update_deck(deck_id, changes)
-        return data | changes
+        return {k: v for k, v in (data | changes).items() if v is not fs.DELETE}
 
     return deck_view(deck_id, FirestoreStudy(db, uid).run(change, what="deck update"))
 
@@ -184,6 +190,8 @@ def create_cards(db: Client, uid: str, body: api.NewCard) -> Json:
         for i, c in enumerate(contents)
     ]
 
+    q.register_tags(db, uid, body.tags)  # before the cards: the names are a superset
+
     def create(tx: StudyTx) -> None:
         live_deck(tx.deck(body.deck_id), body.deck_id)
         for card_id, doc in docs:
@@ -201,7 +209,10 @@ def create_cards(db: Client, uid: str, body: api.NewCard) -> Json:
 def list_cards(db: Client, uid: str, query: api.CardListQuery) -> Json:
     if query.deck_id:
         live_deck(q.read_deck(db, uid, query.deck_id), query.deck_id)
-    snaps, next_cursor = q.page_cards(db, uid, query.deck_id, query.cursor, query.limit)
+    from aksio.study.tags import normalise
+
+    tag = normalise(query.tag, "tag") if query.tag else None
+    snaps, next_cursor = q.page_cards(db, uid, query.deck_id, query.cursor, query.limit, tag=tag)
     return compact({"cards": [card_view(fs.data_of(s), s.id) for s in snaps], "nextCursor": next_cursor})
 
 
@@ -213,6 +224,7 @@ def get_card(db: Client, uid: str, card_id: str) -> Json:
 def update_card(db: Client, uid: str, card_id: str, body: api.CardPatch) -> Json:
     """Edit content or tags, move to another deck, suspend or unsuspend — atomically."""
     now = fs.utcnow()
+    q.register_tags(db, uid, body.tags or [])
 
     def change(tx: StudyTx) -> dict[str, Any]:
         card_data, user, deck = tx.card_and_user(card_id, deck_id=body.deck_id, user=body.suspended is False)
@@ -288,6 +300,33 @@ def due_summary(db: Client, uid: str, until: Any, limit: int = 5000) -> tuple[in
 def mark_source_removed(db: Client, uid: str, document_id: str) -> int:
     """Cards made from a deleted document keep existing, their source marked removed."""
     return q.mark_source_removed(db, uid, document_id, DELETE_BATCH)
+
+
+def course_decks(db: Client, uid: str, course_id: str, section_id: str | None = None) -> list[Json]:
+    """The live decks of a course (of one section of it when given): ``{id, name, sectionId}``."""
+    decks = [
+        compact({"id": deck_id, "name": data.get("name", ""), "sectionId": data.get("sectionId")})
+        for deck_id, data in q.course_decks(db, uid, course_id, COURSE_ITEMS)
+        if not data.get("deleting")
+    ]
+    return [d for d in decks if section_id is None or d.get("sectionId") == section_id]
+
+
+def unlink_course_decks(db: Client, uid: str, course_id: str, section_ids: Sequence[str] | None = None) -> int:
+    """Take a course's decks out of it (or, with ``section_ids``, out of those sections only)."""
+    if section_ids is not None:
+        ids = [d["id"] for d in course_decks(db, uid, course_id) if d.get("sectionId") in set(section_ids)]
+        return q.update_decks(db, uid, ids, {"sectionId": fs.DELETE}, DELETE_BATCH)
+    ids = [deck_id for deck_id, _ in q.course_decks(db, uid, course_id, COURSE_ITEMS)]
+    return q.update_decks(db, uid, ids, {"courseId": fs.DELETE, "sectionId": fs.DELETE}, DELETE_BATCH)
+
+
+def delete_course_decks(db: Client, uid: str, course_id: str) -> int:
+    """Delete a course's decks with their cards, one deck at a time (a retry continues)."""
+    ids = [deck_id for deck_id, _ in q.course_decks(db, uid, course_id, COURSE_ITEMS)]
+    for deck_id in ids:
+        delete_deck(db, uid, deck_id)
+    return len(ids)
 
 
 def user_settings(db: Client, uid: str) -> prefs.StudySettings:

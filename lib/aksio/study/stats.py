@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from aksio.study import progress
 from aksio.study.days import day_key
 from aksio.study.model import RATING_NAMES
 
@@ -60,6 +61,7 @@ def normalise(stats: Mapping[str, Any] | None) -> dict[str, Any]:
             "day": (today_in or {}).get("day"),
             "noteIds": [str(n) for n in (today_in or {}).get("noteIds") or []],
         },
+        "decks": progress.normalise(src.get("decks")),
     }
 
 
@@ -212,8 +214,26 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[tuple[str, .
             for day in old_days:
                 if day not in value:
                     out[("days", day)] = DELETED
+        elif key == "decks":
+            out |= _deck_changes(old.get("decks") or {}, value)
         elif old.get(key) != value:
             out[(key,)] = value
+    return out
+
+
+def _deck_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[tuple[str, ...], Any]:
+    """The per-deck aggregates' changes, down to one day or one histogram key."""
+    out: dict[tuple[str, ...], Any] = {}
+    for deck, entry in new.items():
+        before = old.get(deck)
+        if not isinstance(before, Mapping):
+            out[("decks", deck)] = entry
+            continue
+        for sub in ("days", "seen"):
+            was, now = before.get(sub) or {}, entry.get(sub) or {}
+            out |= {("decks", deck, sub, k): v for k, v in now.items() if was.get(k) != v}
+            out |= {("decks", deck, sub, k): DELETED for k in was if k not in now}
+    out |= {("decks", deck): DELETED for deck in old if deck not in new}
     return out
 
 

@@ -1,0 +1,1 @@
+"""Courses: a course groups ordered sections, documents and decks, with an optional exam date."""
