@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from aksio import settings as settings_mod
-from aksio.schema import ApiModel, RequestModel
+from aksio.schema import ApiModel, ListQuery, RequestModel
 
 
 class Profile(ApiModel):
@@ -24,3 +24,73 @@ class Profile(ApiModel):
 class ProfilePatch(RequestModel):
     display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     settings: settings_mod.SettingsPatch | None = None
+
+
+# -- usage -----------------------------------------------------------------------------------
+
+
+class Quota(ApiModel):
+    quota: str = Field(description="The meter (generations, pages, tutorMessages, ...)")
+    what: str
+    period: Literal["month", "day"]
+    period_key: str = Field(description="The UTC month (2026-11) or day (2026-11-23) the counts are of")
+    limit: int = Field(ge=0)
+    used: int = Field(ge=0)
+    remaining: int = Field(ge=0)
+    resets_at: datetime
+
+
+class Subscription(ApiModel):
+    status: str | None = None
+    plan: str | None = None
+    current_period_end: datetime | None = None
+    cancel_at_period_end: bool | None = None
+    grace_ends_at: datetime | None = Field(default=None, description="While past_due: when the paid plan stops")
+    in_grace: bool | None = None
+
+
+class Usage(ApiModel):
+    plan: str
+    plan_name: str
+    limits: dict[str, int] = Field(description="Every limit of the plan in force now")
+    quotas: list[Quota]
+    subscription: Subscription
+    at: datetime
+
+
+# -- activity --------------------------------------------------------------------------------
+
+
+class ActivityEntry(ApiModel):
+    id: str
+    kind: str = Field(
+        description="export_requested, deletion_requested, device_added, device_removed, plan_changed, import_done"
+    )
+    at: datetime
+    details: dict[str, Any] | None = None
+    expires_at: datetime | None = None
+
+
+class ActivityPage(ApiModel):
+    activity: list[ActivityEntry]
+    next_cursor: str | None = None
+
+
+class ActivityQuery(ListQuery):
+    pass
+
+
+# -- deletion --------------------------------------------------------------------------------
+
+
+class DeleteAccount(RequestModel):
+    confirm: Literal["DELETE"] = Field(description="Deletes the account and everything of it; there is no undo")
+
+
+class Deletion(ApiModel):
+    status: Literal["running", "done"]
+    step: str | None = None
+    steps_done: int = Field(ge=0)
+    steps_total: int = Field(ge=1)
+    requested_at: datetime | None = None
+    completed_at: datetime | None = None

@@ -88,6 +88,8 @@ class Config:
     # Generation tasks (see aksio.tasks).
     run_generation_url: str | None = None
     run_generation_audience: str | None = None
+    # Account jobs (deletion, export) run by the account-jobs function (see aksio.tasks).
+    account_jobs_url: str | None = None
     # Scheduled functions (send-reminders): the scheduler's OIDC identity and the target URL.
     scheduler_service_account: str | None = None
     send_reminders_url: str | None = None
@@ -197,6 +199,7 @@ def load(env: Mapping[str, str]) -> Config:
         tasks_emulator_host=_str(env, "CLOUD_TASKS_EMULATOR_HOST"),
         run_generation_url=_str(env, "RUN_GENERATION_URL"),
         run_generation_audience=_str(env, "RUN_GENERATION_AUDIENCE"),
+        account_jobs_url=_str(env, "ACCOUNT_JOBS_URL"),
         scheduler_service_account=_str(env, "SCHEDULER_SERVICE_ACCOUNT"),
         send_reminders_url=_str(env, "SEND_REMINDERS_URL"),
         gateway_url=_str(env, "GATEWAY_URL"),

@@ -194,3 +194,68 @@ def _verify_signed(token: str, audience: str) -> dict[str, Any]:
     except (ValueError, gauth_exc.GoogleAuthError):
         raise errors.Unauthenticated("Invalid task token.", code="bad_task_token") from None
     return claims
+
+
+# -- tasks for any task function (account jobs) ------------------------------------------------
+
+
+def function_url(function: str, url: str | None) -> str:
+    """Where a task for ``function`` goes: its production ``url`` (``<NAME>_URL``, set by
+    terraform), else the local gateway's route for it."""
+    if url:
+        return url
+    gateway = get_config().gateway_url
+    if gateway:
+        return gateway.rstrip("/") + "/" + function
+    raise RuntimeError(f"set {function.upper().replace('-', '_')}_URL (production) or GATEWAY_URL (local)")
+
+
+def enqueue_call(
+    function: str, url: str | None, name: str, payload: dict[str, Any], *, delay_seconds: float = 0
+) -> bool:
+    """Enqueue a POST of ``payload`` (JSON) to task function ``function``, named ``name``
+    (the same name twice is one task: False when it existed), authenticated as the queue's
+    tasks are (OIDC in production, the shared secret locally)."""
+    from google.api_core import exceptions as gexc
+
+    from aksio import deadlines
+    from aksio.clients import tasks_client
+
+    target = function_url(function, url)
+    request: dict[str, Any] = {
+        "http_method": "POST",
+        "url": target,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(payload).encode(),
+    }
+    cfg = get_config()
+    if cfg.tasks_auth_secret and not cfg.is_production:
+        request["headers"][SECRET_HEADER] = cfg.tasks_auth_secret
+    if cfg.tasks_service_account:
+        request["oidc_token"] = {"service_account_email": cfg.tasks_service_account, "audience": target}
+    task: dict[str, Any] = {"name": f"{queue_path()}/tasks/{name}", "http_request": request}
+    if delay_seconds > 0:
+        from google.protobuf import timestamp_pb2
+
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(datetime.now(UTC) + timedelta(seconds=delay_seconds))
+        task["schedule_time"] = ts
+    try:
+        tasks_client().create_task(
+            parent=queue_path(),
+            task=task,  # type: ignore[arg-type]
+            timeout=deadlines.TASKS_TIMEOUT_S,
+            retry=deadlines.tasks_retry(),
+        )
+    except gexc.AlreadyExists:
+        _log.info("task already enqueued", extra={"function": function})
+        return False
+    return True
+
+
+def verify_function_caller(request: Request, function: str, url: str | None) -> str:
+    """The caller of task function ``function`` is our queue (as :func:`verify_task_caller`)."""
+    cfg = get_config()
+    return verify_caller(
+        request, account=cfg.tasks_service_account, audience=lambda: function_url(function, url), what=function
+    )

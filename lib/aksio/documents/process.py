@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aksio import deadlines, events, log, usage
 from aksio import firestore as fs
+from aksio.account import service as account
 from aksio.config import get_config
 from aksio.documents import embeddings, kinds, lexical, repository
 from aksio.documents.chunking import Chunk, chunk_blocks
@@ -136,6 +137,8 @@ def _claim(db: Client, uid: str, doc_id: str, generation: int, *, name: str, eve
     lease = timedelta(seconds=lease_seconds())
 
     def run(tx: Any) -> Claim:
+        if account.deleted_in(tx, db, uid):
+            raise Ignored("the account is being deleted")
         current = repository.get_in(tx, db, uid, doc_id)
         try:
             claimed = claim(current, name=name, generation=generation, event_id=event_id, at=fs.utcnow(), lease=lease)
@@ -156,8 +159,9 @@ def _finish(db: Client, claimed: Claim, change: Callable[[Document], Document], 
     failed: a concurrent upload used the quota up meanwhile)."""
 
     def run(tx: Any) -> Outcome:
+        deleted = account.deleted_in(tx, db, claimed.uid)
         current = repository.get_in(tx, db, claimed.uid, claimed.doc_id)
-        if current is None or not current.owned_by(claimed.generation):
+        if deleted or current is None or not current.owned_by(claimed.generation):
             return "lost"
         at = fs.utcnow()
         outcome: Outcome = "done"

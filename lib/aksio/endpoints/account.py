@@ -1,14 +1,17 @@
-"""account: the signed-in user's profile and study settings.
+"""account: the signed-in user's profile and study settings, usage, activity, and the
+deletion of the account.
 
-Sensitive (it will also export and delete everything of the user), so every call
-re-checks that the token was not revoked and that the user still exists.
+Sensitive, so every call re-checks that the token was not revoked and that the user still
+exists; deleting also needs a recent sign-in (``auth_time``).
 """
 
 from __future__ import annotations
 
-from aksio import lazy
+from aksio import lazy, params
+from aksio.account import activity
+from aksio.account import service as account
 from aksio.clients import firestore_client
-from aksio.http import Api, Ctx
+from aksio.http import Api, Ctx, Result
 from aksio.users import Json, get_profile, update_profile
 
 # models are imported when a request needs one (cold start: reads need none)
@@ -47,3 +50,29 @@ def patch_settings(ctx: Ctx) -> Json:
     patch = models.ProfilePatch(settings=ctx.body)
     settings: Json = update_profile(firestore_client(), ctx.caller, patch, settings_at=())["settings"]
     return settings
+
+
+@api.get("/usage", response=models.Usage)
+def usage(ctx: Ctx) -> Json:
+    """The plan, each limit, what is used in the current period and when it resets, and the
+    subscription (status, period end, cancel at period end, grace end)."""
+    return account.usage(firestore_client(), ctx.uid)
+
+
+@api.get("/activity", query=models.ActivityQuery, fast_query=params.LIST, response=models.ActivityPage, errors=(400,))
+def activity_log(ctx: Ctx) -> Json:
+    """Security-relevant events of the account, newest first, ``limit`` at a time; each is
+    kept a year."""
+    return activity.page(firestore_client(), ctx.uid, ctx.query.cursor, ctx.query.limit)
+
+
+@api.delete("/", body=models.DeleteAccount, response=models.Deletion, status=202, errors=(400, 413, 415, 503))
+def delete(ctx: Ctx) -> Result:
+    """Delete the account and everything of it (202; the job runs on, the answer says how
+    far it is). Needs a sign-in within 5 minutes (else 401 ``reauthentication_required``) and
+    ``{"confirm": "DELETE"}``. Asking again answers the same deletion."""
+    from aksio.account import deletion
+
+    assert ctx.caller is not None
+    state, _ = deletion.request(firestore_client(), ctx.caller, ctx.body.confirm)
+    return Result(state, status=202)

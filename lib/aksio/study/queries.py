@@ -171,3 +171,10 @@ def due_before(db: Client, uid: str, horizon: datetime) -> list[datetime]:
     )
     dues = (fs.data_of(s).get("due") for s in query.stream())
     return [d for d in dues if isinstance(d, datetime)]
+
+
+def delete_user_study(db: Client, uid: str) -> int:
+    """Account deletion: every card, review and deck of the user, in batches."""
+    from aksio.study.repository import cards_col, decks_col, reviews_col
+
+    return sum(fs.delete_collection(db, col(db, uid)) for col in (cards_col, reviews_col, decks_col))

@@ -293,3 +293,9 @@ def mark_source_removed(db: Client, uid: str, document_id: str) -> int:
 def user_settings(db: Client, uid: str) -> prefs.StudySettings:
     """The user's study settings."""
     return prefs.of_user(fs.read_user(db, uid))
+
+
+def delete_user_data(db: Client, uid: str) -> int:
+    """Account deletion: the user's decks, cards and review logs (the study fields of the
+    user document go with it)."""
+    return q.delete_user_study(db, uid)
