@@ -62,7 +62,7 @@ def use_everything(
         fp.job_id = client.generate(documentIds=[fp.document_id], deckId=fp.deck_id, count=6)
         assert client.wait_job(fp.job_id)["status"] == "succeeded"
     card = client.ok("POST", "/cards", 201, json={"deckId": fp.deck_id, "front": "What is ATP?", "back": "Energy"})
-    review = {"cardId": card["id"], "rating": 3, "reviewId": uuid.uuid4().hex}
+    review = {"cardId": card["cards"][0]["id"], "rating": 3, "reviewId": uuid.uuid4().hex}
     assert client.call("POST", "/review-card", json=review).status_code == 200
     fp.chat_id = client.ok("POST", "/chat-reply", json={"message": "What does chlorophyll absorb?"})["chatId"]
     tok = f"fcm:{uuid.uuid4().hex}_{uuid.uuid4().hex}"
@@ -80,6 +80,10 @@ def use_everything(
                          .document(fp.document_id).get().to_dict()["objectPath"])
     assert user_doc["billing"]["status"] == "active"
     return fp
+
+
+# The top-level collections that may name a user (scanned even when empty), besides any other.
+GLOBAL = ("stripeCustomers", "stripeEvents", "deviceTokens", "deletedAccounts")
 
 
 @dataclass
@@ -104,10 +108,11 @@ def _firestore(db: Any, uid: str, scan: Scan) -> None:
         for snap in db.collection_group(group).select([]).stream():
             if uid in snap.reference.path:
                 scan.found.append(f"firestore {snap.reference.path}")
-    for col in db.collections():
-        if col.id == "users":
+    top = {c.id: c for c in db.collections()} | {n: db.collection(n) for n in GLOBAL}
+    for name, col in sorted(top.items()):
+        if name == "users":
             continue
-        scan.looked.append(f"firestore {col.id}/* (ids and every field value)")
+        scan.looked.append(f"firestore {name}/* (ids and every field value)")
         for snap in col.stream():
             text = snap.id + json.dumps(snap.to_dict(), default=str)
             if uid in text:
