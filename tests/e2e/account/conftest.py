@@ -22,11 +22,11 @@ __all__ = ["local_stripe", "stripe_settings", "webhook"]  # the billing fixtures
 
 MD = "text/markdown"
 DOCUMENT = (
-    "# Energy\n\nMitochondria are organelles that release energy from glucose during cellular respiration. "
-    "ATP is the molecule that cells use to store and transfer energy.\n\f"
-    "# Photosynthesis\n\nPhotosynthesis is the process by which plants convert light energy into chemical energy. "
-    "Chlorophyll is the green pigment that absorbs light in the chloroplasts."
-).encode()
+    b"# Energy\n\nMitochondria are organelles that release energy from glucose during cellular respiration. "
+    b"ATP is the molecule that cells use to store and transfer energy.\n\f"
+    b"# Photosynthesis\n\nPhotosynthesis is the process by which plants convert light energy into chemical energy. "
+    b"Chlorophyll is the green pigment that absorbs light in the chloroplasts."
+)
 
 
 @dataclass

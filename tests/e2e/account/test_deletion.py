@@ -96,7 +96,8 @@ def test_deletion_interrupted_at_each_step_and_resumed_ends_the_same(
     uid = fp.user.uid
     caller = verify(f"Bearer {fp.user.id_token}")
     state, created = deletion.request(firestore_db, caller, "DELETE", enqueue=lambda _u, _s: True)
-    assert created and state["step"] == "stripe"
+    assert created
+    assert state["step"] == "stripe"
     index = deletion.STEPS.index(step)
     for earlier in range(index):
         assert deletion.run_step(firestore_db, uid, earlier, enqueue=lambda _u, _s: True) == "done"
@@ -143,7 +144,8 @@ def test_work_in_flight_after_deletion_writes_nothing(
     later = _sub_event("customer.subscription.deleted", fp, "canceled")
     assert webhook.ok(later)["outcome"] == "unknown_customer"
     r = requests.post(f"{gateway_url}/run-generation", data=step, headers=task_headers(), timeout=60)
-    assert r.status_code == 200 and r.json()["result"] == "account_deleted", r.text
+    assert r.status_code == 200, r.text
+    assert r.json()["result"] == "account_deleted"
     from tests.e2e.documents.conftest import post_event
 
     obj = {"bucket": _bucket(), "name": fp.object_name, "generation": "1", "size": "10", "contentType": "text/markdown"}
