@@ -76,8 +76,14 @@ def use_everything(
     fp.customer_id, fp.subscription_id = done["subscription"]["customer"], done["subscription"]["id"]
     fp.event_ids.append(done["event"]["id"])
     user_doc = db.collection("users").document(client.user.uid).get().to_dict()
-    fp.object_name = str(db.collection("users").document(client.user.uid).collection("documents")
-                         .document(fp.document_id).get().to_dict()["objectPath"])
+    fp.object_name = str(
+        db.collection("users")
+        .document(client.user.uid)
+        .collection("documents")
+        .document(fp.document_id)
+        .get()
+        .to_dict()["objectPath"]
+    )
     assert user_doc["billing"]["status"] == "active"
     return fp
 
@@ -102,8 +108,21 @@ def _firestore(db: Any, uid: str, scan: Scan) -> None:
     for col in user.collections():
         for ref in col.list_documents():
             scan.found.append(f"firestore {ref.path}")
-    for group in ("cards", "decks", "reviews", "documents", "chunks", "chats", "messages", "jobs", "devices",
-                  "notifications", "usage", "activity", "exports"):
+    for group in (
+        "cards",
+        "decks",
+        "reviews",
+        "documents",
+        "chunks",
+        "chats",
+        "messages",
+        "jobs",
+        "devices",
+        "notifications",
+        "usage",
+        "activity",
+        "exports",
+    ):
         scan.looked.append(f"firestore collection group {group} (paths naming the uid)")
         for snap in db.collection_group(group).select([]).stream():
             if uid in snap.reference.path:
