@@ -94,3 +94,35 @@ class Deletion(ApiModel):
     steps_total: int = Field(ge=1)
     requested_at: datetime | None = None
     completed_at: datetime | None = None
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+class ExportProgress(ApiModel):
+    stage: str = Field(description="queued, data, files, decks, done")
+    done: int = Field(ge=0)
+    total: int = Field(ge=0)
+
+
+class Export(ApiModel):
+    id: str
+    status: Literal["queued", "running", "succeeded", "failed", "expired"]
+    progress: ExportProgress | None = None
+    counts: dict[str, int] | None = Field(default=None, description="Records of each kind in the ZIP")
+    size_bytes: int | None = Field(default=None, ge=0)
+    error: str | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    file_expires_at: datetime | None = Field(default=None, description="The ZIP is deleted then (7 days)")
+    download_url: str | None = Field(default=None, description="A signed URL of the ZIP, valid 1 hour")
+    download_expires_at: datetime | None = None
+
+
+class ExportPage(ApiModel):
+    exports: list[Export]
+    next_cursor: str | None = None
+
+
+class ExportListQuery(ListQuery):
+    pass

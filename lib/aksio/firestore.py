@@ -12,7 +12,7 @@ The Google client is imported on first use, so importing this module costs nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -175,6 +175,25 @@ def delete_tree(db: Client, ref: DocumentReference, batch_size: int = BATCH) -> 
             deleted += delete_all(db, refs, batch_size)
     ref.delete()
     return deleted + 1
+
+
+def walk_tree(
+    ref: DocumentReference, *, skip: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """Every document under ``ref`` (not ``ref`` itself), recursively, as ``(collection id,
+    reference, fields)``; collections named in ``skip`` are not entered. Reads each collection
+    as a stream (for an export: everything an account holds, whatever its collections)."""
+    for col in ref.collections():
+        if col.id in skip:
+            continue
+        seen = set()
+        for snap in col.stream():
+            seen.add(snap.id)
+            yield col.id, snap.reference, snap.to_dict() or {}
+            yield from walk_tree(snap.reference, skip=skip)
+        for holder in col.list_documents():  # documents that do not exist but hold subcollections
+            if holder.id not in seen:
+                yield from walk_tree(holder, skip=skip)
 
 
 def caused_by(exc: BaseException | None, kind: type[E]) -> E | None:

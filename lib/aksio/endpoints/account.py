@@ -12,6 +12,8 @@ from aksio.account import activity
 from aksio.account import service as account
 from aksio.clients import firestore_client
 from aksio.http import Api, Ctx, Result
+from aksio.ids import path_id
+from aksio.openapi import Link
 from aksio.users import Json, get_profile, update_profile
 
 # models are imported when a request needs one (cold start: reads need none)
@@ -76,3 +78,35 @@ def delete(ctx: Ctx) -> Result:
     assert ctx.caller is not None
     state, _ = deletion.request(firestore_client(), ctx.caller, ctx.body.confirm)
     return Result(state, status=202)
+
+
+@api.post(
+    "/exports",
+    response=models.Export,
+    status=202,
+    errors=(409, 503),
+    links=(Link("read", "account.export", {"export": "$response.body#/id"}),),
+)
+def start_export(ctx: Ctx) -> Result:
+    """Export everything of the account as one ZIP (202; a job makes it, its progress shows
+    in the export). One at a time: another while one is being made is a 409."""
+    from aksio.account import export
+
+    return Result(export.request(firestore_client(), ctx.uid), status=202)
+
+
+@api.get("/exports", query=models.ExportListQuery, fast_query=params.LIST, response=models.ExportPage, errors=(400,))
+def exports(ctx: Ctx) -> Json:
+    """The account's exports, newest first."""
+    from aksio.account import export
+
+    return export.page(firestore_client(), ctx.uid, ctx.query.cursor, ctx.query.limit)
+
+
+@api.get("/exports/<export>", response=models.Export, errors=(404,))
+def export(ctx: Ctx) -> Json:
+    """An export: status and progress; once made, a download URL valid 1 hour (the file is
+    deleted 7 days after it was made)."""
+    from aksio.account import export as exports_mod
+
+    return exports_mod.get(firestore_client(), ctx.uid, path_id(ctx.params["export"], "export"))
