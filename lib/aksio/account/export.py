@@ -51,6 +51,7 @@ FILE_KEEP = timedelta(days=7)
 RECORD_KEEP = timedelta(days=365)
 STALE = timedelta(minutes=30)  # a running export not updated for this long no longer blocks another
 PREFIX = "exports/{uid}/"
+UPLOAD_TIMEOUT_S = (3.05, 120.0)  # connect, then each read of the upload's answer
 SKIP = frozenset({"chunks", "index"})  # derived from the documents, whose originals are exported
 SECRET_FIELDS = {"devices": ("token",)}
 
@@ -190,11 +191,11 @@ def plain(value: Any) -> Any:
 
 def collect(db: Client, uid: str) -> tuple[dict[str, Any], dict[str, list[Json]]]:
     """The user document and every record under it, by collection id."""
-    root = fs.user_doc(db, uid)
-    profile = plain(fs.read(root) or {})
+    (root, user), tree = repo.walk_user(db, uid, SKIP)
+    profile = plain(user or {})
     kinds: dict[str, list[Json]] = defaultdict(list)
-    prefix = root.path + "/"
-    for kind, ref, data in fs.walk_tree(root, skip=SKIP):
+    prefix = root + "/"
+    for kind, ref, data in tree:
         for secret in SECRET_FIELDS.get(kind, ()):
             data.pop(secret, None)
         kinds[kind].append({"id": ref.id, "path": ref.path.removeprefix(prefix)} | plain(data))
@@ -254,7 +255,7 @@ def build(db: Client, bucket: Any, uid: str, out: Any, progress: Callable[[str, 
         for n, doc in enumerate(documents, 1):
             name = safe_name(str(doc.get("filename") or "file"), "file")
             try:
-                data = bucket.blob(str(doc["objectPath"])).download_as_bytes(timeout=deadlines.STORAGE_TIMEOUT_S)
+                data = bucket.blob(str(doc["objectPath"])).download_as_bytes(timeout=UPLOAD_TIMEOUT_S)
             except gexc.NotFound:
                 continue  # deleted meanwhile, or never uploaded
             z.writestr(f"files/{doc['id']}/{name}", data)
@@ -287,9 +288,7 @@ def run(db: Client, uid: str, export_id: str) -> str:
         counts = build(db, bucket, uid, out, Progress(db, uid, export_id))
         size = out.tell()
         out.seek(0)
-        bucket.blob(path).upload_from_file(
-            out, content_type="application/zip", timeout=deadlines.STORAGE_TIMEOUT_S * 4, size=size
-        )
+        bucket.blob(path).upload_from_file(out, content_type="application/zip", timeout=UPLOAD_TIMEOUT_S, size=size)
     now = fs.utcnow()
     repo.update_export(
         db,

@@ -120,3 +120,10 @@ def delete_user_tree(db: Client, uid: str) -> int:
 
 def delete_account_collections(db: Client, uid: str) -> int:
     return fs.delete_collection(db, activity_col(db, uid)) + fs.delete_collection(db, exports_col(db, uid))
+
+
+def walk_user(db: Client, uid: str, skip: frozenset[str]) -> tuple[Any, Any]:
+    """``users/{uid}`` (its path, its fields or None) and every document under it, for the
+    export (:func:`aksio.firestore.walk_tree`)."""
+    root = fs.user_doc(db, uid)
+    return (root.path, fs.read(root)), fs.walk_tree(root, skip=skip)
