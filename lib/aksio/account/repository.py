@@ -98,17 +98,6 @@ def page_exports(db: Client, uid: str, cursor: str | None, limit: int) -> tuple[
     return paging.page(paging.newest_first(exports_col(db, uid), "createdAt"), "createdAt", cursor, limit)
 
 
-def expired_exports(db: Client, before: Any, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(uid, export id, data)`` of exports whose file expired before ``before`` (a collection
-    group query over every user's exports)."""
-    query = db.collection_group(EXPORTS).where(filter=fs.where("fileExpiresAt", "<", before)).limit(limit)
-    out = []
-    for snap in query.stream():
-        uid = snap.reference.parent.parent.id
-        out.append((uid, snap.id, fs.data_of(snap)))
-    return out
-
-
 # -- the rest of users/{uid} ------------------------------------------------------------------
 
 

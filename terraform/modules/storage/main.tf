@@ -32,6 +32,18 @@ resource "google_storage_bucket" "uploads" {
       type = "AbortIncompleteMultipartUpload"
     }
   }
+
+  # Account exports (exports/{uid}/{id}.zip, made by account-jobs) are deleted 7 days after
+  # they were written; the export's record says "expired" from then on.
+  lifecycle_rule {
+    condition {
+      age            = 7
+      matches_prefix = ["exports/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
 }
 
 # The functions write document objects (and delete them with the document or the account).
