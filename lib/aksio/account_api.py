@@ -126,3 +126,49 @@ class ExportPage(ApiModel):
 
 class ExportListQuery(ListQuery):
     pass
+
+
+# -- import ----------------------------------------------------------------------------------
+
+
+class NewImport(RequestModel):
+    filename: Annotated[str, Field(min_length=1, max_length=200)]
+    content_type: Literal["text/csv", "text/tab-separated-values", "text/plain"] = "text/plain"
+    size_bytes: Annotated[int, Field(ge=1, le=20 * 1024 * 1024)]
+    deck_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class ImportResult(ApiModel):
+    notes: int = Field(ge=0)
+    cards_created: int = Field(ge=0)
+    cards_existing: int = Field(ge=0)
+
+
+class ImportFailure(ApiModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class Import(ApiModel):
+    id: str
+    status: Literal["awaiting_upload", "queued", "running", "succeeded", "failed"]
+    filename: str | None = None
+    deck_id: str | None = None
+    deck_name: str | None = None
+    result: ImportResult | None = None
+    error: ImportFailure | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class ImportUpload(ApiModel):
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+class ImportCreated(ApiModel):
+    import_: Import = Field(alias="import")
+    upload: ImportUpload

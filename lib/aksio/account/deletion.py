@@ -8,7 +8,7 @@ each step idempotent, its progress kept in the tombstone (a step delivered twice
 after a crash, does the same again; a later step never runs before an earlier one ended):
 
 1. ``stripe``: cancel the subscription at once and delete the Stripe customer;
-2. ``storage``: every object of the user (uploads, exports);
+2. ``storage``: every object of the user (uploads, exports, import files);
 3. ``firestore``: each domain deletes its own collections, then what remains of
    ``users/{uid}`` is deleted recursively, in batches;
 4. ``mappings``: the global records naming the user (Stripe customer map, processed Stripe
@@ -142,13 +142,14 @@ def perform(db: Client, uid: str, name: str) -> int:
 
         return billing.close_customer(db, uid)
     if name == "storage":
-        from aksio.account import export
+        from aksio.account import export, imports
         from aksio.clients import storage_client
         from aksio.config import get_config
         from aksio.documents import service as documents
 
         bucket = storage_client().bucket(get_config().upload_bucket)
-        return documents.delete_user_files(bucket, uid) + export.delete_user_files(bucket, uid)
+        files = documents.delete_user_files(bucket, uid) + export.delete_user_files(bucket, uid)
+        return files + imports.delete_user_files(bucket, uid)
     if name == "firestore":
         return delete_firestore(db, uid)
     if name == "mappings":

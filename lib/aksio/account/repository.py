@@ -20,7 +20,7 @@ from aksio import paging
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
 
-ACTIVITY, TOMBSTONES, EXPORTS = "activity", "deletedAccounts", "exports"
+ACTIVITY, TOMBSTONES, EXPORTS, IMPORTS = "activity", "deletedAccounts", "exports", "imports"
 
 
 def tombstone_key(uid: str) -> str:
@@ -108,7 +108,7 @@ def delete_user_tree(db: Client, uid: str) -> int:
 
 
 def delete_account_collections(db: Client, uid: str) -> int:
-    return fs.delete_collection(db, activity_col(db, uid)) + fs.delete_collection(db, exports_col(db, uid))
+    return sum(fs.delete_collection(db, fs.user_col(db, uid, name)) for name in (ACTIVITY, EXPORTS, IMPORTS))
 
 
 def walk_user(db: Client, uid: str, skip: frozenset[str]) -> tuple[Any, Any]:
@@ -116,3 +116,25 @@ def walk_user(db: Client, uid: str, skip: frozenset[str]) -> tuple[Any, Any]:
     export (:func:`aksio.firestore.walk_tree`)."""
     root = fs.user_doc(db, uid)
     return (root.path, fs.read(root)), fs.walk_tree(root, skip=skip)
+
+
+# -- imports -------------------------------------------------------------------------------
+
+
+def import_ref(db: Client, uid: str, import_id: str) -> Any:
+    return fs.user_col(db, uid, IMPORTS).document(import_id)
+
+
+def read_import(db: Client, uid: str, import_id: str, tx: Any = None) -> dict[str, Any] | None:
+    return fs.read(import_ref(db, uid, import_id), tx)
+
+
+def create_import(db: Client, uid: str, import_id: str, doc: dict[str, Any]) -> None:
+    import_ref(db, uid, import_id).create(doc)
+
+
+def update_import(db: Client, uid: str, import_id: str, changes: dict[str, Any], tx: Any = None) -> None:
+    if tx is not None:
+        tx.update(import_ref(db, uid, import_id), fs.stored(changes))
+    else:
+        import_ref(db, uid, import_id).update(fs.stored(changes))

@@ -110,3 +110,35 @@ def export(ctx: Ctx) -> Json:
     from aksio.account import export as exports_mod
 
     return exports_mod.get(firestore_client(), ctx.uid, path_id(ctx.params["export"], "export"))
+
+
+@api.post(
+    "/imports",
+    body=models.NewImport,
+    response=models.ImportCreated,
+    status=201,
+    errors=(400, 413, 415),
+    links=(Link("start", "account.start_import", {"import": "$response.body#/import/id"}),),
+)
+def new_import(ctx: Ctx) -> Result:
+    """Import cards from a text file (Quizlet export, Anki text export, CSV/TSV): the import
+    and a signed URL (15 minutes) to PUT the file to; then start it."""
+    from aksio.account import imports
+
+    return Result(imports.create(firestore_client(), ctx.uid, ctx.body), status=201)
+
+
+@api.post("/imports/<import>/start", response=models.Import, status=202, errors=(404, 409, 503))
+def start_import(ctx: Ctx) -> Result:
+    """Start the import once its file is uploaded (409 before); again: the same import."""
+    from aksio.account import imports
+
+    return Result(imports.start(firestore_client(), ctx.uid, path_id(ctx.params["import"], "import")), status=202)
+
+
+@api.get("/imports/<import>", response=models.Import, errors=(404,))
+def read_import(ctx: Ctx) -> Json:
+    """An import: status, counts once done, the reason (with the bad lines) if it failed."""
+    from aksio.account import imports
+
+    return imports.get(firestore_client(), ctx.uid, path_id(ctx.params["import"], "import"))

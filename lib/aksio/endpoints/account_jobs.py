@@ -1,5 +1,5 @@
 """account-jobs: the Cloud Tasks target that runs one step of an account job (a deletion
-step, an export).
+step, an export, an import).
 
 Only the queue may call it (:func:`aksio.tasks.verify_function_caller`). 200 when the step is
 done, was done before (a duplicate delivery) or has nothing to do; 503 for a transient failure
@@ -25,10 +25,11 @@ _log = log.get_logger("aksio.account_jobs")
 
 
 class JobTask(RequestModel):
-    kind: Literal["delete", "export"]
+    kind: Literal["delete", "export", "import"]
     uid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
     step: Annotated[int, Field(ge=0, le=100)] = 0
     export_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    import_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
 
 
 class JobDone(ApiModel):
@@ -56,6 +57,12 @@ def run(ctx: Ctx) -> Any:
             result = deletion.run_step(db, task.uid, task.step)
         except deletion.StepOutOfOrder as exc:
             raise errors.Unavailable(str(exc), code="step_out_of_order", retry_after=5) from None
+    elif task.kind == "import":
+        from aksio.account import imports
+
+        if task.import_id is None:
+            raise errors.Invalid("An import task names its import.", code="invalid_task")
+        result = imports.run(db, task.uid, task.import_id)
     else:
         from aksio.account import export
 

@@ -1,0 +1,97 @@
+"""Importing cards from a text file through the stack: create, PUT to the signed URL, start,
+the job (Cloud Tasks), the deck and its cards; a bad file fails with its line numbers and
+creates nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import User
+from tests.e2e.ai.conftest import Client
+
+pytestmark = pytest.mark.stack
+
+
+def upload(client: Client, data: bytes, name: str = "set.txt", deck: str | None = "Imported") -> dict[str, Any]:
+    body: dict[str, Any] = {"filename": name, "sizeBytes": len(data), "contentType": "text/plain"}
+    if deck:
+        body["deckName"] = deck
+    created = client.ok("POST", "/account/imports", 201, json=body)
+    up = created["upload"]
+    r = requests.put(up["url"], data=data, headers=up["headers"], timeout=60)
+    assert r.status_code == 200, r.text
+    return dict(created["import"])
+
+
+def wait_import(client: Client, import_id: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        data: dict[str, Any] = client.ok("GET", f"/account/imports/{import_id}")
+        if data["status"] in ("succeeded", "failed"):
+            return data
+        assert time.monotonic() < deadline, f"import still {data['status']}"
+        time.sleep(0.3)
+
+
+def test_quizlet_and_anki_text_exports_become_cards(client_for: Callable[[User], Client], user: User) -> None:
+    client = client_for(user)
+    quizlet = "".join(f"term {i}\tdefinition {i}\n" for i in range(120)).encode()
+    imp = upload(client, quizlet)
+    assert imp["status"] == "awaiting_upload"
+    assert client.ok("POST", f"/account/imports/{imp['id']}/start", 202)["status"] == "queued"
+    done = wait_import(client, imp["id"])
+    assert done["status"] == "succeeded", done
+    assert done["result"] == {"notes": 120, "cardsCreated": 120, "cardsExisting": 0}
+    cards = client.ok("GET", "/cards", params={"deckId": done["deckId"], "limit": 100})
+    assert len(cards["cards"]) == 100
+    assert cards["nextCursor"]
+    deck = client.ok("GET", f"/decks/{done['deckId']}")
+    assert deck["name"] == "Imported"
+    # starting again answers the same import and imports nothing more
+    assert client.ok("POST", f"/account/imports/{imp['id']}/start", 202)["status"] == "succeeded"
+    kinds = [a["kind"] for a in client.ok("GET", "/account/activity")["activity"]]
+    assert kinds.count("import_done") == 1
+
+    anki = (
+        b"#separator:tab\n#html:true\n#notetype column:1\n#tags column:4\n"
+        b"Basic\t<b>ATP</b>\tenergy<br>currency\tbio\n"
+        b"Cloze\t{{c1::Oslo}} is in {{c2::Norway}}\t\tgeo\n"
+    )
+    imp = upload(client, anki, "anki.txt", deck="Mixed")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    done = wait_import(client, imp["id"])
+    assert done["result"] == {"notes": 2, "cardsCreated": 3, "cardsExisting": 0}
+    listed = client.ok("GET", "/cards", params={"deckId": done["deckId"]})["cards"]
+    basic = next(c for c in listed if c["kind"] == "basic")
+    assert (basic["front"], basic["back"]) == ("ATP", "energy\ncurrency")
+    assert sorted(c["kind"] for c in listed) == ["basic", "cloze", "cloze"]
+
+
+def test_a_file_with_bad_lines_fails_with_their_numbers_and_creates_nothing(
+    client_for: Callable[[User], Client], user: User
+) -> None:
+    client = client_for(user)
+    imp = upload(client, b"a\tb\nc\td\te\nf\tg\nh\n")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    done = wait_import(client, imp["id"])
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "bad_lines"
+    assert [d["line"] for d in done["error"]["details"]] == [2, 4]
+    assert client.ok("GET", "/decks")["decks"] == []
+    assert client.ok("GET", "/cards")["cards"] == []
+
+
+def test_start_before_the_upload_is_a_409(client_for: Callable[[User], Client], user: User) -> None:
+    client = client_for(user)
+    created = client.ok("POST", "/account/imports", 201, json={"filename": "x.csv", "sizeBytes": 10})
+    r = client.call("POST", f"/account/imports/{created['import']['id']}/start")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "upload_missing"
+    big = client.call("POST", "/account/imports", json={"filename": "x.csv", "sizeBytes": 21 * 1024 * 1024})
+    assert big.status_code == 400
+    assert client.call("GET", "/account/imports/nope").status_code == 404
