@@ -124,8 +124,8 @@ def set_next_reminder(db: Client, uid: str, at: Any, *, expect: Any) -> None:
     ref = fs.user_doc(db, uid)
 
     def run(tx: Any) -> None:
-        user = fs.read(ref, tx) or {}
-        if user.get("nextReminderAt") != expect:
+        user = fs.read(ref, tx)
+        if user is None or account.deleted_in(tx, db, uid) or user.get("nextReminderAt") != expect:
             return
         tx.update(ref, fs.stored({"nextReminderAt": at if at is not None else fs.DELETE}))
 

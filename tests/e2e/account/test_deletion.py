@@ -8,6 +8,7 @@ import base64
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -137,7 +138,15 @@ def test_work_in_flight_after_deletion_writes_nothing(
     assert r.status_code == 200, r.text
     assert r.json()["result"] == "account_deleted"
     assert len(list(cards.list_documents())) == cards_before
+    # and a reminder run, at an instant past any reminder slot of the user
+    from aksio.reminders import run as reminders
+
+    for days in (0, 1, 2):
+        at = datetime.now(UTC) + timedelta(days=days, hours=12)
+        reminders.remind(firestore_db, uid, at, send=None, report=reminders.Report())  # type: ignore[arg-type]
     assert firestore_db.collection("users").document(uid).get().to_dict() == user_before
+    notes = firestore_db.collection("users").document(uid).collection("notifications")
+    assert list(notes.list_documents()) == []
 
     assert deletion.resume(firestore_db, uid)[-1] == "done"
     # after it: the same deliveries again, and an upload event for the user's old object
