@@ -141,9 +141,12 @@ def test_work_in_flight_after_deletion_writes_nothing(
     # and a reminder run, at an instant past any reminder slot of the user
     from aksio.reminders import run as reminders
 
+    def no_push(*_: Any) -> Any:
+        raise AssertionError("a reminder was pushed to an account being deleted")
+
     for days in (0, 1, 2):
         at = datetime.now(UTC) + timedelta(days=days, hours=12)
-        reminders.remind(firestore_db, uid, at, send=None, report=reminders.Report())  # type: ignore[arg-type]
+        reminders.remind(firestore_db, uid, at, send=no_push, report=reminders.Report())
     assert firestore_db.collection("users").document(uid).get().to_dict() == user_before
     notes = firestore_db.collection("users").document(uid).collection("notifications")
     assert list(notes.list_documents()) == []
