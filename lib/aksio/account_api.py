@@ -108,6 +108,8 @@ class ExportProgress(ApiModel):
 class Export(ApiModel):
     id: str
     status: Literal["queued", "running", "succeeded", "failed", "expired"]
+    deck_id: str | None = Field(default=None, description="Set for the export of one deck")
+    format: Literal["zip", "apkg", "csv"] = "zip"
     progress: ExportProgress | None = None
     counts: dict[str, int] | None = Field(default=None, description="Records of each kind in the ZIP")
     size_bytes: int | None = Field(default=None, ge=0)
@@ -117,6 +119,11 @@ class Export(ApiModel):
     file_expires_at: datetime | None = Field(default=None, description="The ZIP is deleted then (7 days)")
     download_url: str | None = Field(default=None, description="A signed URL of the ZIP, valid 1 hour")
     download_expires_at: datetime | None = None
+
+
+class DeckExportRequest(RequestModel):
+    deck_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    format: Literal["apkg", "csv"] = "apkg"
 
 
 class ExportPage(ApiModel):

@@ -56,8 +56,11 @@ SKIP = frozenset({"chunks", "index"})  # derived from the documents, whose origi
 SECRET_FIELDS = {"devices": ("token",)}
 
 
-def object_path(uid: str, export_id: str) -> str:
-    return PREFIX.format(uid=uid) + f"{export_id}.zip"
+CONTENT_TYPES = {"zip": "application/zip", "apkg": "application/octet-stream", "csv": "text/csv"}
+
+
+def object_path(uid: str, export_id: str, fmt: str = "zip") -> str:
+    return PREFIX.format(uid=uid) + f"{export_id}.{fmt}"
 
 
 def delete_user_files(bucket: Any, uid: str) -> int:
@@ -84,8 +87,9 @@ def default_enqueue(uid: str, export_id: str) -> bool:
     return tasks.enqueue_call("account-jobs", get_config().account_jobs_url, f"acct-exp-{export_id}", payload)
 
 
-def request(db: Client, uid: str, *, enqueue: Enqueue | None = None) -> Json:
-    """Start an export (409 ``export_running`` while another one is queued or running)."""
+def request(db: Client, uid: str, *, enqueue: Enqueue | None = None, deck: tuple[str, str] | None = None) -> Json:
+    """Start an export of everything (or of one ``(deck id, format)``); 409 ``export_running``
+    while another one is queued or running."""
     now = fs.utcnow()
     export_id = uuid.uuid4().hex
 
@@ -108,6 +112,8 @@ def request(db: Client, uid: str, *, enqueue: Enqueue | None = None) -> Json:
             "updatedAt": now,
             "expireAt": now + RECORD_KEEP,
         }
+        if deck is not None:
+            doc |= {"deckId": deck[0], "format": deck[1]}
         repo.create_export_in(tx, db, uid, export_id, doc)
         activity.record_in(tx, db, uid, "export_requested", export_id, details={"exportId": export_id})
         return doc
@@ -119,6 +125,36 @@ def request(db: Client, uid: str, *, enqueue: Enqueue | None = None) -> Json:
         repo.update_export(db, uid, export_id, {"status": "failed", "error": "could not start", "updatedAt": now})
         raise
     return view(export_id, doc)
+
+
+def request_deck(db: Client, uid: str, deck_id: str, fmt: str, *, enqueue: Enqueue | None = None) -> Json:
+    """Start an export of one deck as ``apkg`` or ``csv`` (Anki's text format: importable by
+    Anki and by :mod:`aksio.account.imports`). 404 for no such deck; one export at a time."""
+    from aksio.study import service as study
+
+    study.get_deck(db, uid, deck_id)  # 404 first
+    return request(db, uid, enqueue=enqueue, deck=(deck_id, fmt))
+
+
+def deck_csv(cards: Iterable[Json]) -> bytes:
+    """Cards as Anki's text export: comma separated, tags in column 3, a cloze note once."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    out.write("#separator:comma\n#html:false\n#tags column:3\n")
+    writer = csv.writer(out, lineterminator="\n")
+    seen: set[str] = set()
+    for card in cards:
+        tags = " ".join(str(t) for t in card.get("tags") or [])
+        if card.get("kind") == "cloze" and card.get("text"):
+            key = str(card.get("noteId") or card["id"])
+            if key not in seen:
+                seen.add(key)
+                writer.writerow([card["text"], "", tags])
+            continue
+        writer.writerow([card.get("front", ""), card.get("back", ""), tags])
+    return out.getvalue().encode()
 
 
 def view(export_id: str, data: dict[str, Any], *, download: Callable[[str], str] | None = None) -> Json:
@@ -134,6 +170,8 @@ def view(export_id: str, data: dict[str, Any], *, download: Callable[[str], str]
         {
             "id": export_id,
             "status": status,
+            "deckId": data.get("deckId"),
+            "format": data.get("format", "zip"),
             "progress": data.get("progress"),
             "counts": data.get("counts"),
             "sizeBytes": data.get("sizeBytes"),
@@ -149,12 +187,13 @@ def view(export_id: str, data: dict[str, Any], *, download: Callable[[str], str]
 
 def _signed(uid: str) -> Callable[[str], str]:
     def sign(path: str) -> str:
+        name = "aksio-export." + path.rsplit(".", 1)[-1]
         from aksio.clients import storage_client
         from aksio.config import get_config
         from aksio.documents import signing
 
         bucket = storage_client().bucket(get_config().upload_bucket)
-        return signing.sign_get(bucket, path, LINK_VALIDITY, filename="aksio-export.zip")
+        return signing.sign_get(bucket, path, LINK_VALIDITY, filename=name)
 
     return sign
 
@@ -268,6 +307,20 @@ def build(db: Client, bucket: Any, uid: str, out: Any, progress: Callable[[str, 
     return counts | {"files": files, "apkg": len(decks)}
 
 
+def build_deck(db: Client, uid: str, deck_id: str, fmt: str, out: Any) -> dict[str, int]:
+    """Write one deck as ``apkg`` or ``csv`` to ``out``."""
+    from aksio.account import anki
+    from aksio.study import service as study
+
+    deck, cards = study.deck_with_cards(db, uid, deck_id)
+    plain_cards = [plain(c) for c in cards]
+    if fmt == "apkg":
+        out.write(anki.package(deck_id, str(deck.get("name") or deck_id), plain_cards))
+    else:
+        out.write(deck_csv(plain_cards))
+    return {"cards": len(cards)}
+
+
 def run(db: Client, uid: str, export_id: str) -> str:
     """The export task: ``done``, ``duplicate`` (built before), ``no_export``, ``account_deleted``."""
     from aksio.account import service as account
@@ -283,12 +336,16 @@ def run(db: Client, uid: str, export_id: str) -> str:
         return "account_deleted"
     repo.update_export(db, uid, export_id, {"status": "running", "updatedAt": fs.utcnow()})
     bucket = storage_client().bucket(get_config().upload_bucket)
-    path = object_path(uid, export_id)
+    fmt = str(data.get("format") or "zip")
+    path = object_path(uid, export_id, fmt)
     with tempfile.TemporaryFile() as out:
-        counts = build(db, bucket, uid, out, Progress(db, uid, export_id))
+        if data.get("deckId"):
+            counts = build_deck(db, uid, str(data["deckId"]), fmt, out)
+        else:
+            counts = build(db, bucket, uid, out, Progress(db, uid, export_id))
         size = out.tell()
         out.seek(0)
-        bucket.blob(path).upload_from_file(out, content_type="application/zip", timeout=UPLOAD_TIMEOUT_S, size=size)
+        bucket.blob(path).upload_from_file(out, content_type=CONTENT_TYPES[fmt], timeout=UPLOAD_TIMEOUT_S, size=size)
     now = fs.utcnow()
     repo.update_export(
         db,

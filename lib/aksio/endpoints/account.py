@@ -142,3 +142,20 @@ def read_import(ctx: Ctx) -> Json:
     from aksio.account import imports
 
     return imports.get(firestore_client(), ctx.uid, path_id(ctx.params["import"], "import"))
+
+
+@api.post(
+    "/exports/deck",
+    body=models.DeckExportRequest,
+    response=models.Export,
+    status=202,
+    errors=(400, 404, 409, 413, 415, 503),
+    links=(Link("read", "account.export", {"export": "$response.body#/id"}),),
+)
+def start_deck_export(ctx: Ctx) -> Result:
+    """Export one deck as an Anki package (``apkg``) or as Anki's text format (``csv``); the
+    file is made by the same job as a full export, and read the same way."""
+    from aksio.account import export as exports_mod
+
+    body = ctx.body
+    return Result(exports_mod.request_deck(firestore_client(), ctx.uid, body.deck_id, body.format), status=202)

@@ -333,3 +333,16 @@ def import_notes(
 
         created += FirestoreStudy(db, uid).run(create, what="card import")
     return created, len(items) - created
+
+
+def deck_with_cards(db: Client, uid: str, deck_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A live deck's fields and all its cards' stored fields (with ``id``), oldest first
+    (404 for a deck that is not there)."""
+    deck = live_deck(q.read_deck(db, uid, deck_id), deck_id)
+    cards: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        snaps, cursor = q.page_cards(db, uid, deck_id, cursor, 500)
+        cards += [fs.data_of(s) | {"id": s.id} for s in snaps]
+        if cursor is None:
+            return deck, cards

@@ -95,3 +95,38 @@ def test_start_before_the_upload_is_a_409(client_for: Callable[[User], Client], 
     big = client.call("POST", "/account/imports", json={"filename": "x.csv", "sizeBytes": 21 * 1024 * 1024})
     assert big.status_code == 400
     assert client.call("GET", "/account/imports/nope").status_code == 404
+
+
+def test_a_deck_exported_and_imported_again_gives_the_same_cards(
+    client_for: Callable[[User], Client], user: User
+) -> None:
+    from tests.e2e.account.test_export import wait_export
+
+    client = client_for(user)
+    deck = client.ok("POST", "/decks", 201, json={"name": "Round trip"})["id"]
+    for front, back in (("What is ATP?", 'The energy currency, "ATP"'), ("Two\nlines", "a, b; c\tt")):
+        client.ok("POST", "/cards", 201, json={"deckId": deck, "front": front, "back": back, "tags": ["bio"]})
+    client.ok("POST", "/cards", 201, json={"deckId": deck, "cloze": "{{c1::Oslo}} is in {{c2::Norway}}"})
+    original = client.ok("GET", "/cards", params={"deckId": deck})["cards"]
+
+    def content(cards: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        return sorted((c["kind"], c["front"], c["back"]) for c in cards)
+
+    started = client.ok("POST", "/account/exports/deck", 202, json={"deckId": deck, "format": "csv"})
+    done = wait_export(client, started["id"])
+    assert (done["status"], done["format"], done["counts"]) == ("succeeded", "csv", {"cards": 4})
+    csv_file = requests.get(done["downloadUrl"], timeout=30).content
+    imp = upload(client, csv_file, "round-trip.csv", deck="Round trip again")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    again = wait_import(client, imp["id"])
+    assert again["result"] == {"notes": 3, "cardsCreated": 4, "cardsExisting": 0}
+    copied = client.ok("GET", "/cards", params={"deckId": again["deckId"]})["cards"]
+    assert content(copied) == content(original)
+    assert all("bio" in c["tags"] for c in copied if c["kind"] == "basic")
+
+    apkg = client.ok("POST", "/account/exports/deck", 202, json={"deckId": deck, "format": "apkg"})
+    made = wait_export(client, apkg["id"])
+    assert made["counts"] == {"cards": 4}
+    assert requests.get(made["downloadUrl"], timeout=30).content[:2] == b"PK"
+    missing = client.call("POST", "/account/exports/deck", json={"deckId": "nope", "format": "csv"})
+    assert missing.status_code == 404
