@@ -5,7 +5,8 @@
 - :func:`is_deleted` / :func:`deleted_in`: whether the account is being (or was) deleted. Work
   that arrives for such a user (a Stripe event, a generation step, an upload event, a reminder
   run) is acknowledged and writes nothing: each domain asks this in its own path, inside its
-  transaction when it has one, so a deletion that starts meanwhile aborts the write.
+  transaction when it has one (the tombstone is one of the transaction's reads; no test races a
+  deletion against a commit yet).
 """
 
 from __future__ import annotations
