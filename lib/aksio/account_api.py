@@ -140,8 +140,10 @@ class ExportListQuery(ListQuery):
 
 class NewImport(RequestModel):
     filename: Annotated[str, Field(min_length=1, max_length=200)]
-    content_type: Literal["text/csv", "text/tab-separated-values", "text/plain"] = "text/plain"
-    size_bytes: Annotated[int, Field(ge=1, le=20 * 1024 * 1024)]
+    content_type: Literal[
+        "text/csv", "text/tab-separated-values", "text/plain", "application/zip", "application/octet-stream"
+    ] = "text/plain"
+    size_bytes: Annotated[int, Field(ge=1, le=200 * 1024 * 1024)]
     deck_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
@@ -149,6 +151,8 @@ class ImportResult(ApiModel):
     notes: int = Field(ge=0)
     cards_created: int = Field(ge=0)
     cards_existing: int = Field(ge=0)
+    media_skipped: int | None = Field(default=None, ge=0, description="Media files of a package, not imported")
+    notes_skipped: int | None = Field(default=None, ge=0, description="Notes of a package without a front or back")
 
 
 class ImportFailure(ApiModel):

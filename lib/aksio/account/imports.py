@@ -1,4 +1,5 @@
-"""Importing cards from a text file (Quizlet's export, Anki's text export, CSV/TSV).
+"""Importing cards from a text file (Quizlet's export, Anki's text export, CSV/TSV) or an
+Anki package (``.apkg``, :mod:`aksio.account.apkg`).
 
 1. ``POST /account/imports`` records the import (``users/{uid}/imports/{id}``, status
    ``awaiting_upload``) and answers a signed PUT URL (15 minutes) for
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _log = log.get_logger("aksio.account.imports")
 Json = dict[str, Any]
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 200 * 1024 * 1024
 PREFIX = "imports/{uid}/"
 RECORD_KEEP = timedelta(days=365)
 TERMINAL = ("succeeded", "failed")
@@ -151,18 +152,26 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
         return _fail(db, uid, import_id, errors.Invalid("The uploaded file is gone.", code="upload_missing"))
     if len(content) > MAX_BYTES:
         return _fail(db, uid, import_id, errors.TooLarge(f"Over {MAX_BYTES} bytes.", code="file_too_large"))
+    extra: dict[str, Any] = {}
     try:
-        parsed = textimport.parse(content)
+        if content[:2] == b"PK":  # a ZIP: an Anki package
+            from aksio.account import apkg
+
+            package = apkg.parse(content)
+            notes_found = package.notes
+            extra = {"mediaSkipped": package.media_skipped, "notesSkipped": package.skipped_empty}
+        else:
+            notes_found = textimport.parse(content).notes
     except errors.Invalid as bad:
         _delete_file(blob)
         return _fail(db, uid, import_id, bad)
     deck_id = str(data["deckId"])
     name = str(data.get("deckName") or data.get("filename") or "Imported")[:100]
     study.create_deck(db, uid, study_api.NewDeck(id=deck_id, name=name))
-    notes = [(n.front, n.back, n.cloze, n.tags) for n in parsed.notes]
+    notes = [(n.front, n.back, n.cloze, n.tags) for n in notes_found]
     created, existing = study.import_notes(db, uid, deck_id, notes)
     now = fs.utcnow()
-    result = {"notes": len(parsed.notes), "cardsCreated": created, "cardsExisting": existing}
+    result = {"notes": len(notes_found), "cardsCreated": created, "cardsExisting": existing} | extra
 
     def finish(tx: Any) -> None:
         repo.update_import(
@@ -172,7 +181,7 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
 
     fs.run_transaction(db, finish, what="import finish")
     _delete_file(blob)
-    _log.info("import done", extra={"importId": import_id, "notes": len(parsed.notes), "created": created})
+    _log.info("import done", extra={"importId": import_id, "notes": len(notes_found), "created": created})
     return "done"
 
 
