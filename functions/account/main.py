@@ -1,7 +1,9 @@
-"""account: the signed-in user's profile and study settings.
+"""account: the signed-in user's profile, settings, usage, activity; deleting the account.
 
 GET /account, PATCH /account {displayName?, settings?},
-GET /account/settings, PATCH /account/settings {timezone?, newCardsPerDay?, ...}.
+GET /account/settings, PATCH /account/settings {timezone?, newCardsPerDay?, ...},
+GET /account/usage, GET /account/activity?limit&cursor,
+DELETE /account {confirm: "DELETE"} (a sign-in within 5 minutes).
 """
 
 import functions_framework

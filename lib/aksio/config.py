@@ -112,6 +112,7 @@ class Config:
     # Generation tasks (see aksio.tasks).
     run_generation_url: str | None = None
     run_generation_audience: str | None = None
+    # Account jobs (deletion, export) run by the account-jobs function (see aksio.tasks).
     # Scheduled functions (send-reminders): the scheduler's OIDC identity and the target URL.
     scheduler_service_account: str | None = None
     send_reminders_url: str | None = None

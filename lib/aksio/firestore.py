@@ -12,8 +12,9 @@ The Google client is imported on first use, so importing this module costs nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aksio import errors, log
@@ -147,6 +148,57 @@ def delete_matching(db: Client, query: Any, batch_size: int = BATCH) -> int:
         if not snaps:
             return deleted
         deleted += delete_all(db, (s.reference for s in snaps), batch_size)
+
+
+def delete_collection(db: Client, col: Any, *, nested: tuple[str, ...] = (), batch_size: int = BATCH) -> int:
+    """Delete every document of collection ``col`` (and first, under each, its ``nested``
+    subcollections), ``batch_size`` at a time, until none is left; returns how many. Documents
+    that do not exist but hold subcollections are listed too. Not atomic: a retry continues."""
+    deleted = 0
+    while True:
+        refs = list(islice(col.list_documents(page_size=batch_size), batch_size))
+        if not refs:
+            return deleted
+        for ref in refs:
+            for name in nested:
+                deleted += delete_collection(db, ref.collection(name), batch_size=batch_size)
+        deleted += delete_all(db, refs, batch_size)
+
+
+def delete_tree(db: Client, ref: DocumentReference, batch_size: int = BATCH) -> int:
+    """Delete document ``ref`` and everything under it: every subcollection, recursively
+    (one listing of subcollections per document, so for what is small or unknown; a domain
+    deletes its large collections with :func:`delete_collection` first). Returns how many."""
+    deleted = 0
+    for col in ref.collections():
+        while True:
+            refs = list(islice(col.list_documents(page_size=batch_size), batch_size))
+            if not refs:
+                break
+            for child in refs:
+                deleted += delete_tree(db, child, batch_size) - 1
+            deleted += delete_all(db, refs, batch_size)
+    ref.delete()
+    return deleted + 1
+
+
+def walk_tree(
+    ref: DocumentReference, *, skip: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """Every document under ``ref`` (not ``ref`` itself), recursively, as ``(collection id,
+    reference, fields)``; collections named in ``skip`` are not entered. Reads each collection
+    as a stream (for an export: everything an account holds, whatever its collections)."""
+    for col in ref.collections():
+        if col.id in skip:
+            continue
+        seen = set()
+        for snap in col.stream():
+            seen.add(snap.id)
+            yield col.id, snap.reference, snap.to_dict() or {}
+            yield from walk_tree(snap.reference, skip=skip)
+        for holder in col.list_documents():  # documents that do not exist but hold subcollections
+            if holder.id not in seen:
+                yield from walk_tree(holder, skip=skip)
 
 
 def caused_by(exc: BaseException | None, kind: type[E]) -> E | None:

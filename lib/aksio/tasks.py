@@ -102,56 +102,6 @@ def enqueue_step(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, 
     return True
 
 
-def function_url(function: str) -> str:
-    """Where a task for ``function`` goes: its ``<NAME>_URL`` (production), else the gateway's."""
-    cfg = get_config()
-    url = cfg.function_urls.get(function)
-    if url:
-        return url
-    if not cfg.gateway_url:
-        name = function.upper().replace("-", "_")
-        raise RuntimeError(f"set {name}_URL (production) or GATEWAY_URL (local) to reach {function}")
-    return f"{cfg.gateway_url.rstrip('/')}/{function}"
-
-
-def enqueue_call(function: str, name: str, payload: dict[str, Any]) -> bool:
-    """A task POSTing ``payload`` to ``function``, named ``name`` (the same name is one task:
-    False when it existed), authenticated like generation steps."""
-    from google.api_core import exceptions as gexc
-
-    from aksio import deadlines
-    from aksio.clients import tasks_client
-
-    cfg = get_config()
-    request: dict[str, Any] = {
-        "http_method": "POST",
-        "url": function_url(function),
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(payload).encode(),
-    }
-    if cfg.tasks_service_account:
-        request["oidc_token"] = {"service_account_email": cfg.tasks_service_account, "audience": function_url(function)}
-    task = {"name": f"{queue_path()}/tasks/{name}", "http_request": request}
-    try:
-        tasks_client().create_task(
-            parent=queue_path(),
-            task=task,  # type: ignore[arg-type]
-            timeout=deadlines.TASKS_TIMEOUT_S,
-            retry=deadlines.tasks_retry(),
-        )
-    except gexc.AlreadyExists:
-        return False
-    return True
-
-
-def verify_function_caller(request: Request, function: str) -> str:
-    """Whether this request is a task of our queue for ``function``: its OIDC token only."""
-    cfg = get_config()
-    return verify_oidc_caller(
-        request, account=cfg.tasks_service_account, audience=lambda: function_url(function), what=function
-    )
-
-
 def verify_scheduled_caller(request: Request, function: str) -> str:
     """Whether this request is a Cloud Scheduler job's call of ``function`` (its OIDC identity,
     the function's URL as audience)."""
@@ -317,3 +267,65 @@ def _verify_signed(token: str, audience: str) -> dict[str, Any]:
     if claims.get("iss") not in _ISSUERS:
         raise errors.Unauthenticated("Invalid task token.", code="bad_task_token")
     return claims
+
+
+# -- tasks for any task function (account jobs) ------------------------------------------------
+
+
+def function_url(function: str) -> str:
+    """Where a task for ``function`` goes: its ``<NAME>_URL`` (production: terraform sets it on
+    the functions that call it and on itself), else the local gateway's route for it."""
+    cfg = get_config()
+    url = cfg.function_urls.get(function)
+    if url:
+        return url
+    if cfg.gateway_url:
+        return cfg.gateway_url.rstrip("/") + "/" + function
+    raise RuntimeError(f"set {function.upper().replace('-', '_')}_URL (production) or GATEWAY_URL (local)")
+
+
+def enqueue_call(function: str, name: str, payload: dict[str, Any], *, delay_seconds: float = 0) -> bool:
+    """Enqueue a POST of ``payload`` (JSON) to task function ``function``, named ``name``
+    (the same name twice is one task: False when it existed), with an OIDC token of the
+    queue's account for that function's URL (the local Tasks emulator mints them too)."""
+    from google.api_core import exceptions as gexc
+
+    from aksio import deadlines
+    from aksio.clients import tasks_client
+
+    target = function_url(function)
+    request: dict[str, Any] = {
+        "http_method": "POST",
+        "url": target,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(payload).encode(),
+    }
+    cfg = get_config()
+    if cfg.tasks_service_account:
+        request["oidc_token"] = {"service_account_email": cfg.tasks_service_account, "audience": target}
+    task: dict[str, Any] = {"name": f"{queue_path()}/tasks/{name}", "http_request": request}
+    if delay_seconds > 0:
+        from google.protobuf import timestamp_pb2
+
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(datetime.now(UTC) + timedelta(seconds=delay_seconds))
+        task["schedule_time"] = ts
+    try:
+        tasks_client().create_task(
+            parent=queue_path(),
+            task=task,  # type: ignore[arg-type]
+            timeout=deadlines.TASKS_TIMEOUT_S,
+            retry=deadlines.tasks_retry(),
+        )
+    except gexc.AlreadyExists:
+        _log.info("task already enqueued", extra={"function": function})
+        return False
+    return True
+
+
+def verify_function_caller(request: Request, function: str) -> str:
+    """The caller of task function ``function`` is our queue: its OIDC token only."""
+    cfg = get_config()
+    return verify_oidc_caller(
+        request, account=cfg.tasks_service_account, audience=lambda: function_url(function), what=function
+    )

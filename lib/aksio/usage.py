@@ -295,3 +295,39 @@ def settle_spent(db: Client, reservation: Reservation, spent: Any) -> None:
 def release(db: Client, reservation: Reservation) -> None:
     """The call was never made (or billed nothing): everything reserved goes back."""
     settle(db, reservation, 0, 0)
+
+
+def meters() -> tuple[Meter, ...]:
+    """Every meter this module defines, in definition order (a new module-level meter is
+    part of the usage overview without being listed anywhere)."""
+    return tuple(v for v in globals().values() if isinstance(v, Meter))
+
+
+def overview(db: Client, uid: str, user: dict[str, Any] | None, now: datetime) -> list[dict[str, Any]]:
+    """Each meter of :func:`meters`: its limit under the plan at ``now``, what is used in the
+    period containing ``now``, and when that period resets (one read per period document)."""
+    periods: dict[str, dict[str, Any] | None] = {}
+    out = []
+    for meter in meters():
+        key = period_key(meter.period, now)
+        if key not in periods:
+            periods[key] = fs.read(usage_ref(db, uid, key))
+        limit, used = limit_for(meter, user, now), _count(periods[key], meter)
+        out.append(
+            {
+                "quota": meter.field,
+                "what": meter.what,
+                "period": meter.period,
+                "periodKey": key,
+                "limit": limit,
+                "used": used,
+                "remaining": max(0, limit - used),
+                "resetsAt": period_end(meter.period, now),
+            }
+        )
+    return out
+
+
+def delete_user_usage(db: Client, uid: str) -> int:
+    """Delete every usage document of the user (account deletion)."""
+    return fs.delete_collection(db, fs.user_col(db, uid, USAGE))

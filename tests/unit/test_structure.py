@@ -30,6 +30,7 @@ PERSISTENCE = {
     "study/queries.py",
     "reminders/repository.py",
     "endpoints/health.py",  # a probe of a document that never exists
+    "account/repository.py",  # users/{uid}/activity, exports; deletedAccounts
 }
 
 

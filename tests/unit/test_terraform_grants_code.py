@@ -5,6 +5,7 @@ module that imports it) is walked from each function's endpoint module. The call
 grant are recognised by what they call:
 
     generate_signed_url                     sign_urls + uploads_create (the signed PUT creates)
+    blob.upload_from_file / _string / ...   uploads_create
     <bucket>.blob(...).delete, blob.delete  uploads_delete
     get_blob / download_as_*                uploads_read
     create_task                             enqueue_ai_jobs
@@ -178,6 +179,8 @@ class ModuleGraph:
         attr = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         if attr == "generate_signed_url":
             return {"sign_urls", "uploads_create"}
+        if attr in ("upload_from_file", "upload_from_string", "upload_from_filename"):
+            return {"uploads_create"}  # a file the function writes itself (an export's ZIP)
         if attr == "delete" and isinstance(func, ast.Attribute) and is_blob(func.value):
             return {"uploads_delete"}
         if attr == "get_secret" and call.args:
@@ -319,7 +322,8 @@ def test_the_walk_sees_each_kind_of_call() -> None:
     assert "enqueue_ai_jobs" in derived("generate-flashcards")[0]
     assert derived("send-reminders")[0] == {"fcm_send"}
     assert derived("stripe-webhook") == ({"auth_admin"}, {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"})
-    assert derived("account")[0] == {"auth_read"}
+    assert derived("account")[0] == {"auth_read", "enqueue_ai_jobs", "sign_urls", "uploads_create", "uploads_read"}
+    assert "auth_admin" in derived("account-jobs")[0]
     assert derived("decks") == (set(), set())
     assert derived_config("create-portal-session") == {"billing_return_origins"}
     assert derived_config("run-generation") == {"tasks_queue", "tasks_location"}

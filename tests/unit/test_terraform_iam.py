@@ -28,7 +28,6 @@ ENQUEUE = {("roles/cloudtasks.enqueuer", "tasks_queue"), ("roles/iam.serviceAcco
 AUTH_READ = ("roles/firebaseauth.viewer", "project")
 EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     "health": ({("roles/datastore.viewer", "project")}, set()),
-    "account": ({FIRESTORE, ("roles/firebaseauth.viewer", "project")}, set()),  # revocation checks look the user up
     "decks": ({FIRESTORE}, set()),
     "cards": ({FIRESTORE}, set()),
     "review-card": ({FIRESTORE}, set()),
@@ -72,6 +71,31 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     # deleting a course with its contents deletes its documents' files
     "courses": ({FIRESTORE, (UPLOAD_DELETER, "upload_bucket")}, set()),
     "tags": ({FIRESTORE}, set()),
+    # export/import URLs signed as itself; export and import jobs enqueued; no Auth admin here
+    "account": (
+        {
+            FIRESTORE,
+            AUTH_READ,
+            ("roles/iam.serviceAccountTokenCreator", "self"),
+            ("roles/storage.objectCreator", "upload_bucket"),
+            ("roles/storage.objectViewer", "upload_bucket"),
+        }
+        | ENQUEUE,
+        set(),
+    ),
+    # the jobs: deletion (Auth user disabled then deleted, Stripe closed, files deleted),
+    # export (the ZIP written, replaced on a retry), import (the file read)
+    "account-jobs": (
+        {
+            FIRESTORE,
+            ("roles/firebaseauth.admin", "project"),
+            ("roles/storage.objectCreator", "upload_bucket"),
+            ("roles/storage.objectViewer", "upload_bucket"),
+            (UPLOAD_DELETER, "upload_bucket"),
+        }
+        | ENQUEUE,
+        {"STRIPE_SECRET_KEY"},
+    ),
 }
 
 # Every IAM resource of the configuration: (for_each, role, member). The first group makes the
@@ -193,11 +217,12 @@ def test_only_send_reminders_may_send_pushes_and_only_signers_sign() -> None:
     fcm = {n for n, a in table.items() if any(r == "roles/firebasecloudmessaging.admin" for r, _ in a.bindings)}
     assert fcm == {"send-reminders"}
     signers = {n for n, a in table.items() if any(s == "self" for _, s in a.bindings)}
-    assert signers == {"create-upload"}
+    assert signers == {"create-upload", "account"}
     auth_admins = {n for n, a in table.items() if ("roles/firebaseauth.admin", "project") in a.bindings}
-    assert auth_admins == {"stripe-webhook"}
+    assert auth_admins == {"stripe-webhook", "account-jobs"}
+    assert not signers & auth_admins  # no account can both sign and administer users
     enqueuers = {n for n, a in table.items() if a.bindings >= ENQUEUE}
-    assert enqueuers == {"generate-flashcards", "run-generation", "scheduling", "refit-fsrs"}
+    assert enqueuers == {"generate-flashcards", "run-generation", "scheduling", "refit-fsrs", "account", "account-jobs"}
 
 
 def test_every_iam_resource_is_known_and_none_is_authoritative() -> None:

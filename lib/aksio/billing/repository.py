@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio import log, plans
+from aksio.account import activity
+from aksio.account import service as account
 from aksio.billing.model import BillingState, Facts, apply
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,7 +87,7 @@ def ensure_customer(db: Client, uid: str, create: Callable[[], str]) -> str:
 
 @dataclass(frozen=True)
 class Recorded:
-    outcome: str  # applied | stale | duplicate | unknown_customer
+    outcome: str  # applied | stale | duplicate | unknown_customer | account_deleted
     uid: str | None = None
     reason: str = ""
 
@@ -103,9 +105,12 @@ def record(db: Client, facts: Facts) -> Recorded:
         uid = (mapping.to_dict() or {}).get("uid") if mapping.exists else None
         if not uid:
             return Recorded("unknown_customer")
+        if account.deleted_in(tx, db, uid):  # acknowledged; the deletion removes what there was
+            return Recorded("account_deleted")
         user_ref = fs.user_doc(db, uid)
         snap = user_ref.get(transaction=tx)
-        state = billing_of((snap.to_dict() or {}) if snap.exists else {})
+        user = (snap.to_dict() or {}) if snap.exists else {}
+        state = billing_of(user)
         decision = apply(state, facts)
         now = fs.utcnow()
         tx.create(
@@ -123,6 +128,11 @@ def record(db: Client, facts: Facts) -> Recorded:
         )
         if decision.changed:
             tx.set(user_ref, {"billing": decision.state.to_stored(), "updatedAt": now}, merge=True)
+            before = plans.current_plan(user, now).id
+            after = plans.current_plan({"billing": decision.state.to_stored()}, now).id
+            if before != after:
+                change = {"from": before, "to": after, "status": decision.state.status}
+                activity.record_in(tx, db, uid, "plan_changed", facts.event_id, details=change)
         return Recorded(decision.outcome, uid, decision.reason)
 
     try:
@@ -175,3 +185,21 @@ def sync_claim(db: Client, uid: str) -> str | None:
             return plan
         plan = now_plan
     return plan
+
+
+# -- account deletion ----------------------------------------------------------------------
+
+
+def customers_of_user(db: Client, uid: str) -> list[str]:
+    """The user's Stripe customer ids: the one on the user and any mapped to the uid."""
+    found = {s.id for s in customers(db).where(filter=fs.where("uid", "==", uid)).select([]).stream()}
+    own = billing_of(read_user(db, uid)).customer_id
+    if own:
+        found.add(own)
+    return sorted(found)
+
+
+def delete_user_records(db: Client, uid: str) -> int:
+    """Delete ``stripeCustomers`` and ``stripeEvents`` entries that name ``uid``."""
+    deleted = fs.delete_matching(db, customers(db).where(filter=fs.where("uid", "==", uid)))
+    return deleted + fs.delete_matching(db, events(db).where(filter=fs.where("uid", "==", uid)))

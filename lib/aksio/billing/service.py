@@ -97,7 +97,7 @@ def portal(db: Client, uid: str, return_url: str | None) -> dict[str, Any]:
 class WebhookResult:
     event_id: str
     type: str
-    outcome: str  # applied | stale | duplicate | unknown_customer | ignored
+    outcome: str  # applied | stale | duplicate | unknown_customer | account_deleted | ignored
     plan: str | None = None
 
 
@@ -161,3 +161,37 @@ def _unknown(event_id: str, kind: str, customer: str) -> WebhookResult:
         extra={"eventId": event_id, "eventType": kind, "customerId": customer},
     )
     return WebhookResult(event_id, kind, "unknown_customer")
+
+
+# -- account deletion ----------------------------------------------------------------------
+
+
+def close_customer(db: Client, uid: str) -> int:
+    """Account deletion, first step: cancel every live subscription of the user's Stripe
+    customer(s) at once (no proration, no further invoice) and delete the customer, so Stripe
+    keeps nothing of the user. Idempotent: a customer already deleted counts as done.
+    Returns how many subscriptions were canceled."""
+    import stripe
+
+    canceled = 0
+    for customer in store.customers_of_user(db, uid):
+        with stripe_api.stripe_errors("account close"):
+            try:
+                subs = stripe_api.client().v1.subscriptions.list(params={"customer": customer, "status": "all"})
+                for sub in stripe_api.as_dict(subs).get("data") or []:
+                    data = stripe_api.as_dict(sub)
+                    if data.get("status") not in plans.TERMINAL_STATUSES:
+                        stripe_api.client().v1.subscriptions.cancel(str(data["id"]))
+                        canceled += 1
+                stripe_api.client().v1.customers.delete(customer)
+            except stripe.InvalidRequestError as exc:
+                if getattr(exc, "http_status", None) != 404:  # 404: deleted by an earlier attempt
+                    raise
+    _log.info("stripe customer closed", extra={"uid": uid, "canceled": canceled})
+    return canceled
+
+
+def forget_user(db: Client, uid: str) -> int:
+    """Account deletion: the global records naming the user (customer mappings, processed
+    events). Returns how many were deleted."""
+    return store.delete_user_records(db, uid)

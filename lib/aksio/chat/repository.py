@@ -86,3 +86,7 @@ def delete(db: Client, uid: str, chat_id: str) -> int:
     deleted = fs.delete_matching(db, ref.collection(MESSAGES), DELETE_BATCH)
     ref.delete()
     return deleted
+
+
+def delete_user_chats(db: Client, uid: str) -> int:
+    return fs.delete_collection(db, fs.user_col(db, uid, CHATS), nested=(MESSAGES,), batch_size=DELETE_BATCH)

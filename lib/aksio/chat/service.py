@@ -169,3 +169,8 @@ def list_messages(db: Client, uid: str, chat_id: str, query: m.PageQuery) -> m.M
 def delete_chat(db: Client, uid: str, chat_id: str) -> m.ChatDeleted:
     _chat_or_404(db, uid, chat_id)
     return m.ChatDeleted(id=chat_id, messages_deleted=repository.delete(db, uid, chat_id))
+
+
+def delete_user_data(db: Client, uid: str) -> int:
+    """Account deletion: every chat of the user with its messages."""
+    return repository.delete_user_chats(db, uid)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aksio import deadlines, events, log, usage
 from aksio import firestore as fs
+from aksio.account import service as account
 from aksio.config import get_config
 from aksio.documents import cleanup, embeddings, kinds, lexical, repository
 from aksio.documents.chunking import Chunk, chunk_blocks
@@ -154,6 +155,8 @@ def _claim(db: Client, uid: str, doc_id: str, generation: int, *, name: str, eve
     lease = timedelta(seconds=lease_seconds())
 
     def run(tx: Any) -> Claim:
+        if account.deleted_in(tx, db, uid):
+            raise Ignored("the account is being deleted")
         current = repository.get_in(tx, db, uid, doc_id)
         try:
             claimed = claim(current, name=name, generation=generation, event_id=event_id, at=fs.utcnow(), lease=lease)
@@ -173,8 +176,9 @@ def _finish(db: Client, claimed: Claim, change: Callable[[Document], Document]) 
     or another generation took over)."""
 
     def run(tx: Any) -> Outcome:
+        deleted = account.deleted_in(tx, db, claimed.uid)
         current = repository.get_in(tx, db, claimed.uid, claimed.doc_id)
-        if current is None or not current.owned_by(claimed.generation):
+        if deleted or current is None or not current.owned_by(claimed.generation):
             return "lost"
         repository.update_in(tx, db, claimed.uid, change(current).done(claimed.generation, fs.utcnow()))
         return "done"

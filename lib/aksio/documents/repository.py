@@ -317,3 +317,8 @@ def nearest_chunks(
         data = snap.to_dict() or {}
         out.append((snap.id, float(data.pop("distance", 1.0)), StoredChunk.from_stored(data)))
     return out
+
+
+def delete_user_documents(db: Client, uid: str) -> int:
+    """Every document record of the user with its chunks and index parts."""
+    return fs.delete_collection(db, _col(db, uid), nested=(CHUNKS, INDEX), batch_size=BATCH)

@@ -308,3 +308,22 @@ def search(
         )
         for h in hits
     ]
+
+
+def delete_user_data(db: Client, uid: str) -> int:
+    """Account deletion: every document record of the user, its chunks and index."""
+    return repository.delete_user_documents(db, uid)
+
+
+def delete_user_files(bucket: Any, uid: str) -> int:
+    """Account deletion: every uploaded file of the user (each object under the user's
+    prefix of the upload bucket). Idempotent; returns how many were deleted."""
+    from google.api_core import exceptions as gexc
+
+    deleted = 0
+    blobs = bucket.client.list_blobs(bucket, prefix=f"users/{uid}/documents/", timeout=deadlines.STORAGE_TIMEOUT_S)
+    for blob in blobs:
+        with contextlib.suppress(gexc.NotFound):
+            blob.delete(timeout=deadlines.STORAGE_TIMEOUT_S, retry=deadlines.storage_retry())
+            deleted += 1
+    return deleted

@@ -111,3 +111,18 @@ def sign_put(
         kw |= _runtime_signer()
     url = blob.generate_signed_url(**kw)
     return SignedUpload(url=url, method="PUT", headers=headers, expires_at=now + EXPIRY)
+
+
+def sign_get(bucket: Any, object_path: str, expiry: timedelta, filename: str | None = None) -> str:
+    """A V4 signed GET URL for ``object_path`` valid for ``expiry`` (a download; with
+    ``filename``, the browser saves it under that name)."""
+    kw: dict[str, Any] = {"version": "v4", "method": "GET", "expiration": expiry}
+    if filename:
+        kw["response_disposition"] = f'attachment; filename="{filename}"'
+    emulator = get_config().storage_emulator_host
+    if emulator:
+        endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
+        kw |= {"credentials": _local_credentials(), "api_access_endpoint": endpoint.rstrip("/")}
+    else:
+        kw |= _runtime_signer()
+    return str(bucket.blob(object_path).generate_signed_url(**kw))

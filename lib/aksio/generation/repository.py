@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aksio import firestore as fs
 from aksio import usage
+from aksio.account import service as account
 from aksio.ai.base import Usage
 from aksio.study.repository import FirestoreStudyTx, StudyTx
 
@@ -133,7 +134,14 @@ class FirestoreGeneration:
         self.db, self.uid = db, uid
 
     def run(self, fn: Callable[[GenerationTx], T], *, what: str = "generation") -> T:
-        return fs.run_transaction(self.db, lambda tx: fn(FirestoreGenerationTx(self.db, self.uid, tx)), what=what)
+        """``fn`` in a transaction that first reads the account's tombstone: for an account
+        being deleted it raises :class:`aksio.account.service.AccountDeleted`, writing nothing."""
+
+        def body(tx: Any) -> T:
+            account.refuse_if_deleted_in(tx, self.db, self.uid)
+            return fn(FirestoreGenerationTx(self.db, self.uid, tx))
+
+        return fs.run_transaction(self.db, body, what=what)
 
 
 # -- outside transactions -------------------------------------------------------------------
@@ -171,3 +179,8 @@ def add_failed_calls(db: Client, uid: str, job_id: str, calls: int) -> None:
 
 def set_last_error(db: Client, uid: str, job_id: str, error: dict[str, Any], now: datetime) -> None:
     job_ref(db, uid, job_id).update({"lastError": error, "updatedAt": now})
+
+
+def delete_user_jobs(db: Client, uid: str) -> int:
+    """Account deletion: every job with its steps, drafts and inputs."""
+    return fs.delete_collection(db, jobs_col(db, uid), nested=("steps", "drafts", "inputs"))

@@ -253,3 +253,8 @@ def decide_part(
         return done, present, made
 
     return store.run(run, what="drafts")
+
+
+def delete_user_data(db: Client, uid: str) -> int:
+    """Account deletion: every generation job of the user, with all it holds."""
+    return repo.delete_user_jobs(db, uid)

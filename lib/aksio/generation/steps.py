@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import errors, log, usage
 from aksio import firestore as fs
+from aksio.account import service as account
 from aksio.ai import bounds
 from aksio.ai.base import (
     CardDraft,
@@ -126,7 +127,26 @@ def run_step(
     enqueue: Enqueue | None = None,
 ) -> str:
     """Process one step of a job; returns what happened (``done``, ``duplicate``,
-    ``finished``, ``failed``, ``no_job``). Raises :class:`StepRetry` for a transient failure."""
+    ``finished``, ``failed``, ``no_job``, ``account_deleted``: acknowledged, nothing written).
+    Raises :class:`StepRetry` for a transient failure."""
+    if account.is_deleted(db, uid):
+        return "account_deleted"
+    try:
+        return _run_step(db, uid, job_id, step, provider=provider, attempt=attempt, enqueue=enqueue)
+    except account.AccountDeleted:  # the deletion began during the step: its transaction wrote nothing
+        return "account_deleted"
+
+
+def _run_step(
+    db: Client,
+    uid: str,
+    job_id: str,
+    step: int,
+    *,
+    provider: Provider | None,
+    attempt: int,
+    enqueue: Enqueue | None,
+) -> str:
     enqueue = enqueue or default_enqueue
     data = repo.read_job(db, uid, job_id)
     if data is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio import paging
+from aksio.account import service as account
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.cloud.firestore import Client
@@ -123,8 +124,8 @@ def set_next_reminder(db: Client, uid: str, at: Any, *, expect: Any) -> None:
     ref = fs.user_doc(db, uid)
 
     def run(tx: Any) -> None:
-        user = fs.read(ref, tx) or {}
-        if user.get("nextReminderAt") != expect:
+        user = fs.read(ref, tx)
+        if user is None or account.deleted_in(tx, db, uid) or user.get("nextReminderAt") != expect:
             return
         tx.update(ref, fs.stored({"nextReminderAt": at if at is not None else fs.DELETE}))
 
@@ -137,7 +138,9 @@ def claim_day(db: Client, uid: str, day: str, next_at: Any, note: dict[str, Any]
     ref = fs.user_doc(db, uid)
 
     def run(tx: Any) -> bool:
-        user = fs.read(ref, tx) or {}
+        user = fs.read(ref, tx)
+        if user is None or account.deleted_in(tx, db, uid):  # gone, or being deleted: nothing to write
+            return False
         if user.get("lastReminderDay") == day:
             return False
         changes = {"lastReminderDay": day, "nextReminderAt": next_at if next_at is not None else fs.DELETE}
@@ -181,3 +184,16 @@ def take_pending(db: Client, uid: str, notification_id: str, device_id: str) -> 
 
     taken: bool = fs.run_transaction(db, run, what="take pending push")
     return taken
+
+
+# -- account deletion -------------------------------------------------------------------------
+
+
+def delete_user_reminders(db: Client, uid: str) -> int:
+    """The user's devices and inbox, and every token-index entry naming the user."""
+    deleted = fs.delete_collection(db, devices_col(db, uid)) + fs.delete_collection(db, notifications_col(db, uid))
+    return deleted + forget_tokens(db, uid)
+
+
+def forget_tokens(db: Client, uid: str) -> int:
+    return fs.delete_matching(db, db.collection(TOKENS).where(filter=fs.where("uid", "==", uid)))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aksio import errors
 from aksio import firestore as fs
+from aksio.account import activity
 from aksio.reminders import repository as repo
 from aksio.wire import compact, iso
 
@@ -64,6 +65,9 @@ def register_device(db: Client, uid: str, body: api.NewDevice) -> tuple[Json, bo
             "updatedAt": now,
         }
         tx.put(did, doc)
+        if current is None:
+            details = {"deviceId": did, "platform": body.platform}
+            activity.record_in(tx.tx, db, uid, "device_added", f"{did}/{now.isoformat()}", details=details)
         return device_view(did, doc), current is None
 
     result: tuple[Json, bool] = repo.in_devices_tx(db, uid, run, what="register device")
@@ -79,6 +83,8 @@ def remove_device(db: Client, uid: str, device: str) -> Json:
         if device not in tx.devices():
             raise errors.NotFound(f"No device {device}.", code="device_not_found")
         tx.remove(device)
+        key = f"{device}/{fs.utcnow().isoformat()}"
+        activity.record_in(tx.tx, db, uid, "device_removed", key, details={"deviceId": device})
 
     repo.in_devices_tx(db, uid, run, what="remove device")
     return {"id": device, "deleted": True}
@@ -115,3 +121,13 @@ def mark_read(db: Client, uid: str, notification: str) -> Json:
     if data is None:
         raise errors.NotFound(f"No notification {notification}.", code="notification_not_found")
     return notification_view(notification, data)
+
+
+def delete_user_data(db: Client, uid: str) -> int:
+    """Account deletion: devices, inbox and the token index entries of the user."""
+    return repo.delete_user_reminders(db, uid)
+
+
+def forget_user(db: Client, uid: str) -> int:
+    """Account deletion: the global device-token index entries naming the user."""
+    return repo.forget_tokens(db, uid)

@@ -330,3 +330,10 @@ def users_due_refit(db: Client, limit: int) -> list[str]:
     """Users whose reviews grew enough since their last fit (``fsrsRefitDue``, set by reviews)."""
     query = db.collection(fs.USERS).where(filter=fs.where("fsrsRefitDue", "==", True)).limit(limit)
     return [snap.id for snap in query.select([]).stream()]
+
+
+def delete_user_study(db: Client, uid: str) -> int:
+    """Account deletion: every card, review and deck of the user, in batches."""
+    from aksio.study.repository import cards_col, decks_col, reviews_col
+
+    return sum(fs.delete_collection(db, col(db, uid)) for col in (cards_col, reviews_col, decks_col))

@@ -34,6 +34,18 @@ resource "google_storage_bucket" "uploads" {
       type = "AbortIncompleteMultipartUpload"
     }
   }
+
+  # Account exports (exports/{uid}/{id}.zip, made by account-jobs) are deleted 7 days after
+  # they were written; the export's record says "expired" from then on.
+  lifecycle_rule {
+    condition {
+      age            = 7
+      matches_prefix = ["exports/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
 }
 
 # Each function that creates, reads or deletes uploads gets exactly that on this bucket (the

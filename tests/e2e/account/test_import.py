@@ -1,0 +1,148 @@
+"""Importing cards from a text file through the stack: create, PUT to the signed URL, start,
+the job (Cloud Tasks), the deck and its cards; a bad file fails with its line numbers and
+creates nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import User
+from tests.e2e.ai.conftest import Client
+
+pytestmark = pytest.mark.stack
+
+
+def upload(client: Client, data: bytes, name: str = "set.txt", deck: str | None = "Imported") -> dict[str, Any]:
+    body: dict[str, Any] = {"filename": name, "sizeBytes": len(data), "contentType": "text/plain"}
+    if deck:
+        body["deckName"] = deck
+    created = client.ok("POST", "/account/imports", 201, json=body)
+    up = created["upload"]
+    r = requests.put(up["url"], data=data, headers=up["headers"], timeout=60)
+    assert r.status_code == 200, r.text
+    return dict(created["import"])
+
+
+def wait_import(client: Client, import_id: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        data: dict[str, Any] = client.ok("GET", f"/account/imports/{import_id}")
+        if data["status"] in ("succeeded", "failed"):
+            return data
+        assert time.monotonic() < deadline, f"import still {data['status']}"
+        time.sleep(0.3)
+
+
+def test_quizlet_and_anki_text_exports_become_cards(client_for: Callable[[User], Client], user: User) -> None:
+    client = client_for(user)
+    quizlet = "".join(f"term {i}\tdefinition {i}\n" for i in range(120)).encode()
+    imp = upload(client, quizlet)
+    assert imp["status"] == "awaiting_upload"
+    assert client.ok("POST", f"/account/imports/{imp['id']}/start", 202)["status"] == "queued"
+    done = wait_import(client, imp["id"])
+    assert done["status"] == "succeeded", done
+    assert done["result"] == {"notes": 120, "cardsCreated": 120, "cardsExisting": 0}
+    cards = client.ok("GET", "/cards", params={"deckId": done["deckId"], "limit": 100})
+    assert len(cards["cards"]) == 100
+    assert cards["nextCursor"]
+    deck = client.ok("GET", f"/decks/{done['deckId']}")
+    assert deck["name"] == "Imported"
+    # starting again answers the same import and imports nothing more
+    assert client.ok("POST", f"/account/imports/{imp['id']}/start", 202)["status"] == "succeeded"
+    kinds = [a["kind"] for a in client.ok("GET", "/account/activity")["activity"]]
+    assert kinds.count("import_done") == 1
+
+    anki = (
+        b"#separator:tab\n#html:true\n#notetype column:1\n#tags column:4\n"
+        b"Basic\t<b>ATP</b>\tenergy<br>currency\tbio\n"
+        b"Cloze\t{{c1::Oslo}} is in {{c2::Norway}}\t\tgeo\n"
+    )
+    imp = upload(client, anki, "anki.txt", deck="Mixed")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    done = wait_import(client, imp["id"])
+    assert done["result"] == {"notes": 2, "cardsCreated": 3, "cardsExisting": 0}
+    listed = client.ok("GET", "/cards", params={"deckId": done["deckId"]})["cards"]
+    basic = next(c for c in listed if c["kind"] == "basic")
+    assert (basic["front"], basic["back"]) == ("ATP", "energy\ncurrency")
+    assert sorted(c["kind"] for c in listed) == ["basic", "cloze", "cloze"]
+
+
+def test_a_file_with_bad_lines_fails_with_their_numbers_and_creates_nothing(
+    client_for: Callable[[User], Client], user: User
+) -> None:
+    client = client_for(user)
+    imp = upload(client, b"a\tb\nc\td\te\nf\tg\nh\n")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    done = wait_import(client, imp["id"])
+    assert done["status"] == "failed"
+    assert done["error"]["code"] == "bad_lines"
+    assert [d["line"] for d in done["error"]["details"]] == [2, 4]
+    assert client.ok("GET", "/decks")["decks"] == []
+    assert client.ok("GET", "/cards")["cards"] == []
+
+
+def test_start_before_the_upload_is_a_409(client_for: Callable[[User], Client], user: User) -> None:
+    client = client_for(user)
+    created = client.ok("POST", "/account/imports", 201, json={"filename": "x.csv", "sizeBytes": 10})
+    r = client.call("POST", f"/account/imports/{created['import']['id']}/start")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "upload_missing"
+    big = client.call("POST", "/account/imports", json={"filename": "x.csv", "sizeBytes": 201 * 1024 * 1024})
+    assert big.status_code == 400
+    assert client.call("GET", "/account/imports/nope").status_code == 404
+
+
+def test_a_deck_exported_and_imported_again_gives_the_same_cards(  # as CSV and as .apkg
+    client_for: Callable[[User], Client], user: User
+) -> None:
+    from tests.e2e.account.test_export import wait_export
+
+    client = client_for(user)
+    deck = client.ok("POST", "/decks", 201, json={"name": "Round trip"})["id"]
+    for front, back in (("What is ATP?", 'The energy currency, "ATP"'), ("Two\nlines", "a, b; c\tt")):
+        client.ok("POST", "/cards", 201, json={"deckId": deck, "front": front, "back": back, "tags": ["bio"]})
+    client.ok("POST", "/cards", 201, json={"deckId": deck, "cloze": "{{c1::Oslo}} is in {{c2::Norway}}"})
+    original = client.ok("GET", "/cards", params={"deckId": deck})["cards"]
+
+    def content(cards: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        return sorted((c["kind"], c["front"], c["back"]) for c in cards)
+
+    started = client.ok("POST", "/account/exports/deck", 202, json={"deckId": deck, "format": "csv"})
+    done = wait_export(client, started["id"])
+    assert (done["status"], done["format"], done["counts"]) == ("succeeded", "csv", {"cards": 4})
+    csv_file = requests.get(done["downloadUrl"], timeout=30).content
+    imp = upload(client, csv_file, "round-trip.csv", deck="Round trip again")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    again = wait_import(client, imp["id"])
+    assert again["result"] == {"notes": 3, "cardsCreated": 4, "cardsExisting": 0}
+    copied = client.ok("GET", "/cards", params={"deckId": again["deckId"]})["cards"]
+    assert content(copied) == content(original)
+    assert all("bio" in c["tags"] for c in copied if c["kind"] == "basic")
+
+    apkg = client.ok("POST", "/account/exports/deck", 202, json={"deckId": deck, "format": "apkg"})
+    made = wait_export(client, apkg["id"])
+    assert made["counts"] == {"cards": 4}
+    package = requests.get(made["downloadUrl"], timeout=30).content
+    imp = upload(client, package, "round-trip.apkg", deck="From the package")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    back = wait_import(client, imp["id"])
+    assert back["result"] == {"notes": 3, "cardsCreated": 4, "cardsExisting": 0, "mediaSkipped": 0, "notesSkipped": 0}
+    from_package = client.ok("GET", "/cards", params={"deckId": back["deckId"]})["cards"]
+
+    # an Anki field is HTML: a run of spaces or a tab inside a line reads as one space
+    def spaced(cards: list[tuple[str, str, str]]) -> list[tuple[str, ...]]:
+        return [tuple("\n".join(" ".join(line.split()) for line in f.split("\n")) for f in c) for c in cards]
+
+    assert spaced(content(from_package)) == spaced(content(original))
+    assert content(from_package) != content(original)  # the tab of one back is the only difference
+    broken = upload(client, b"PK\x03\x04 but not really a zip", "broken.apkg")
+    client.ok("POST", f"/account/imports/{broken['id']}/start", 202)
+    failed = wait_import(client, broken["id"])
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "not_a_zip")
+    missing = client.call("POST", "/account/exports/deck", json={"deckId": "nope", "format": "csv"})
+    assert missing.status_code == 404
