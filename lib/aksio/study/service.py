@@ -31,9 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
 Json = dict[str, Any]
 
 __all__ = [
+    "add_cards",
     "card_view",
     "create_cards",
     "create_deck",
+    "deck_cards",
     "delete_card",
     "delete_deck",
     "existing_card_ids",
@@ -269,6 +271,49 @@ def existing_card_ids(db: Client, uid: str, cards: Sequence[tuple[str, dict[str,
     """Ids of ``cards`` (new cards from :func:`new_card`) the user already has in some deck:
     same normalized front key (``source.key``) or the same front."""
     return q.existing_card_ids(db, uid, cards, DEDUPE_IN)
+
+
+def deck_cards(db: Client, uid: str, deck_id: str, limit: int = 2000) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A live deck (404 otherwise) and up to ``limit`` of its cards, as stored."""
+    deck = live_deck(q.read_deck(db, uid, deck_id), deck_id)
+    return deck, q.deck_cards(db, uid, deck_id, limit)
+
+
+def add_cards(
+    db: Client, uid: str, deck_id: str, items: Sequence[tuple[Content, Any]], *, tags: Sequence[str] = ()
+) -> tuple[list[str], int]:
+    """Basic cards (content, source citation) into a live deck, deduplicated against the
+    deck (the same front, normalized, is the same card) and idempotent (a card's id follows
+    from its content): ``(ids created, how many were already in the deck)``."""
+    from aksio.ai.text import normalize
+
+    _, existing = deck_cards(db, uid, deck_id, 20000)
+    fronts = {normalize(str(d.get("front") or "")) for _, d in existing}
+    now = fs.utcnow()
+    docs: list[tuple[str, dict[str, Any]]] = []
+    present = 0
+    for i, (content, source) in enumerate(items):
+        key = normalize(content.front)
+        if key in fronts:
+            present += 1
+            continue
+        fronts.add(key)
+        docs.append(
+            new_card(deck_id, content, note=None, tags=list(tags), now=now + timedelta(microseconds=i), source=source)
+        )
+
+    def create(tx: StudyTx) -> list[str]:
+        live_deck(tx.deck(deck_id), deck_id)
+        found = tx.cards([cid for cid, _ in docs]) if docs else {}
+        made = []
+        for cid, doc in docs:
+            if found.get(cid) is None:
+                tx.create_card(cid, doc)
+                made.append(cid)
+        return made
+
+    made = FirestoreStudy(db, uid).run(create, what="cards add")
+    return made, present + len(docs) - len(made)
 
 
 def due_summary(db: Client, uid: str, until: Any, limit: int = 5000) -> tuple[int, str | None, int]:
