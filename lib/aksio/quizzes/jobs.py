@@ -76,7 +76,10 @@ def create(
     from aksio.quizzes import service
 
     enqueue = enqueue or default_enqueue
-    refs, titles = documents.ready_units(db, uid, body.document_ids or [])
+    try:
+        refs, titles = documents.ready_units(db, uid, body.document_ids or [])
+    except errors.Conflict as exc:  # not ready, or ready with no text: nothing to ask about yet
+        raise errors.Conflict(exc.message, code="document_not_ready") from None
     if len(refs) > MAX_UNITS:
         raise errors.Invalid(
             f"Too much material for one quiz ({len(refs)} chunks; at most {MAX_UNITS}).", code="too_large"

@@ -3,13 +3,15 @@ quizzes, and the stored answer key (read from Firestore, as only the server may)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
-from tests.conftest import ApiClient, User
+from tests.conftest import User
+from tests.e2e.ai.conftest import Client as AiClient
 
 FACTS = [
     ("What is the capital of France?", "Paris"),
@@ -25,7 +27,7 @@ FACTS = [
 ]
 
 
-class Client(ApiClient):
+class Client(AiClient):
     def deck_with_cards(self, facts: list[tuple[str, str]] = FACTS, name: str = "Geography") -> str:
         deck = str(self.ok("POST", "/decks", 201, json={"name": name})["id"])
         for front, back in facts:
@@ -43,6 +45,15 @@ class Client(ApiClient):
 
     def submit(self, quiz_id: str, attempt_id: str) -> requests.Response:
         return self.call("POST", f"/quizzes/{quiz_id}/attempts/{attempt_id}/submit")
+
+    def wait_quiz(self, quiz_id: str, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            quiz: dict[str, Any] = self.ok("GET", f"/quizzes/{quiz_id}")
+            if quiz["status"] in ("ready", "failed"):
+                return quiz
+            assert time.monotonic() < deadline, f"quiz still {quiz['status']}: {quiz}"
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -76,3 +87,7 @@ def wrong_body(q: dict[str, Any]) -> dict[str, Any]:
     if q["kind"] == "short_answer":
         return {"text": "certainly not this"}
     return {"optionId": next(o["id"] for o in q["options"] if o["id"] != q["answer"])}
+
+
+# the OpenAI wire-format server and providers pointed at it (tests/e2e/ai's fixtures)
+from tests.e2e.ai.conftest import openai_for, wire  # noqa: E402, F401
