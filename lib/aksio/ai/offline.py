@@ -230,7 +230,14 @@ class OfflineProvider:
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = (), on_delta: Delta | None = None
     ) -> Answer:
         wanted = set(terms(question))
-        units = [(pi, s) for pi, p in enumerate(passages) for s in sentences(p.text)]
+        # Overlapping chunks hold the same sentences: each sentence is one unit, kept with the
+        # first passage that holds it, so an answer never quotes (or cites) a text twice.
+        units, seen_text = [], set()
+        for pi, p in enumerate(passages):
+            for s in sentences(p.text):
+                if normalize(s) not in seen_text:
+                    seen_text.add(normalize(s))
+                    units.append((pi, s))
         df = Counter(t for _, s in units for t in set(terms(s)))
         n = max(len(units), 1)
         scored: list[tuple[float, int, int, str]] = []
