@@ -70,6 +70,20 @@ def _pages(p: Passage) -> str:
     return f" (pp. {p.page}–{p.last_page})"
 
 
+def _distinct_sentences(passages: Sequence[Passage]) -> list[tuple[int, str]]:
+    """``(passage index, sentence)`` of every sentence once: overlapping chunks hold the same
+    sentences, kept with the first passage that holds them, so an answer never quotes (or
+    cites) one text twice."""
+    units, seen = [], set()
+    for pi, p in enumerate(passages):
+        for s in sentences(p.text):
+            key = normalize(s)
+            if key not in seen:
+                seen.add(key)
+                units.append((pi, s))
+    return units
+
+
 class OfflineProvider:
     name = "offline"
 
@@ -230,14 +244,7 @@ class OfflineProvider:
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = (), on_delta: Delta | None = None
     ) -> Answer:
         wanted = set(terms(question))
-        # Overlapping chunks hold the same sentences: each sentence is one unit, kept with the
-        # first passage that holds it, so an answer never quotes (or cites) a text twice.
-        units, seen_text = [], set()
-        for pi, p in enumerate(passages):
-            for s in sentences(p.text):
-                if normalize(s) not in seen_text:
-                    seen_text.add(normalize(s))
-                    units.append((pi, s))
+        units = _distinct_sentences(passages)
         df = Counter(t for _, s in units for t in set(terms(s)))
         n = max(len(units), 1)
         scored: list[tuple[float, int, int, str]] = []
