@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from aksio.ai.text import terms
 
@@ -21,6 +22,7 @@ _NUMBER = re.compile(r"^-?\d[\d,.]*")
 COVERAGE = 0.8
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Lower case, accents and punctuation dropped, a leading article removed, spaces collapsed."""
     text = unicodedata.normalize("NFKD", text)

@@ -31,6 +31,7 @@ _UNITS = (
 NUMBER_UNIT = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)\s?(" + _UNITS + r")(?![\w])")
 YEAR = re.compile(r"(?<![\w.,])(1[0-9]{3}|20[0-9]{2})(?![\w.,]\d)")
 BLANK = "_____"
+_NOT_A_DEFINITION = frozenset(["always", "often", "never", "usually", "not", "thought", "said", "also", "very", "more"])
 _UNIT_NAMES = {
     "percent": "%",
     "years": "year",
@@ -56,6 +57,11 @@ def _definition_fact(p: Passage, doc: str, origin: str, sentence: str) -> build.
     term, verb, body = found
     bare = patterns.cap(patterns.strip_article(term))
     body = patterns.clean(body)
+    first = (words(body) or [""])[0].lower()
+    if first in _NOT_A_DEFINITION or first.endswith("ly"):
+        return None  # "X are always given ...", "X is often ...": a claim, not a definition
+    if verb in ("is", "are") and first not in ("a", "an", "the") and len(words(term)) > 2:
+        return None  # "Measurements in science are ...": a long subject with a bare predicate
     if len(words(body)) < 3 or len(body) > 300 or grading.normalise(bare) in grading.normalise(body):
         return None
     phrase = {"refers": "refers to", "means": "means", "gloss": "is"}.get(verb, verb)

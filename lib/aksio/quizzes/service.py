@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from aksio.quizzes.jobs import Enqueue
 
 MAX_DECK_CARDS = 2000
+CARD_FIELDS = ("kind", "front", "back", "text", "clozeIndex", "source")  # what a question needs of a card
 QUIZ_TAG = "quiz-miss"
 
 
@@ -160,7 +161,7 @@ def create_quiz(
     assert body.deck_id is not None
     from aksio.study import service as study
 
-    deck, cards = study.deck_cards(db, uid, body.deck_id, MAX_DECK_CARDS)
+    deck, cards = study.deck_cards(db, uid, body.deck_id, MAX_DECK_CARDS, CARD_FIELDS)
     facts = [f for cid, d in cards if (f := build.card_fact(cid, d)) is not None]
     if not facts:
         raise errors.Conflict("This deck has no cards to make questions from.", code="deck_empty")

@@ -273,10 +273,13 @@ def existing_card_ids(db: Client, uid: str, cards: Sequence[tuple[str, dict[str,
     return q.existing_card_ids(db, uid, cards, DEDUPE_IN)
 
 
-def deck_cards(db: Client, uid: str, deck_id: str, limit: int = 2000) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
-    """A live deck (404 otherwise) and up to ``limit`` of its cards, as stored."""
+def deck_cards(
+    db: Client, uid: str, deck_id: str, limit: int = 2000, fields: Sequence[str] | None = None
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A live deck (404 otherwise) and up to ``limit`` of its cards, as stored (only
+    ``fields`` of them when given)."""
     deck = live_deck(q.read_deck(db, uid, deck_id), deck_id)
-    return deck, q.deck_cards(db, uid, deck_id, limit)
+    return deck, q.deck_cards(db, uid, deck_id, limit, fields)
 
 
 def add_cards(
@@ -287,7 +290,7 @@ def add_cards(
     from its content): ``(ids created, how many were already in the deck)``."""
     from aksio.ai.text import normalize
 
-    _, existing = deck_cards(db, uid, deck_id, 20000)
+    _, existing = deck_cards(db, uid, deck_id, 20000, ["front"])
     fronts = {normalize(str(d.get("front") or "")) for _, d in existing}
     now = fs.utcnow()
     docs: list[tuple[str, dict[str, Any]]] = []
