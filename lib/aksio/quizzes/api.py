@@ -211,8 +211,16 @@ class QuizAnswerBody(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "oneOf": [
-                {"title": "A choice", "required": ["optionId"], "properties": {"text": {"type": "null"}}},
-                {"title": "A short answer", "required": ["text"], "properties": {"optionId": {"type": "null"}}},
+                {
+                    "title": "A choice",
+                    "required": ["optionId"],
+                    "properties": {"optionId": {"type": "string"}, "text": {"type": "null"}},
+                },
+                {
+                    "title": "A short answer",
+                    "required": ["text"],
+                    "properties": {"text": {"type": "string"}, "optionId": {"type": "null"}},
+                },
             ]
         }
     )
