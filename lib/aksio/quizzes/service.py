@@ -302,12 +302,12 @@ def answer(  # noqa: PLR0917 - the path's ids in order
     """Record (or change) the answer to one question: idempotent, so the same answer sent
     again, or several times at once, is recorded once."""
     now = now or fs.utcnow()
-    quiz = quiz_or_404(repo.read_quiz(db, uid, quiz_id), quiz_id)
-    question = m.question_by_id(m.questions_of(quiz), question_id)
-    value = m.answer_value(question, body.option_id, body.text)
 
     def decide(read: Read) -> Writes[api.QuizAnswerRecorded]:
-        attempt = attempt_or_404(read.attempt, attempt_id)
+        quiz = quiz_or_404(read.quiz, quiz_id)
+        attempt = attempt_or_404(read.attempt, attempt_id)  # 404 before any 400 about the answer
+        question = m.question_by_id(m.questions_of(quiz), question_id)
+        value = m.answer_value(question, body.option_id, body.text)
         change = m.record_answer(attempt, question.id, value, now)
         current = (attempt.get("answers") or {}).get(question.id) or {}
         revision = int(current.get("revision") or 0) + (1 if change.recorded else 0)
