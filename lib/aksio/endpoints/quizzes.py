@@ -54,9 +54,9 @@ def create(ctx: Ctx) -> Result:
     return Result(quiz, status=status, headers={"Location": f"/quizzes/{quiz.id}"})
 
 
-@api.get("/", query=models.QuizPageQuery, response=models.QuizPage, errors=(400,))
+@api.get("/", query=models.QuizListQuery, response=models.QuizPage, errors=(400,))
 def list_(ctx: Ctx) -> models.QuizPage:
-    """The quizzes, newest first (without their questions)."""
+    """The quizzes, newest first (without their questions), or those of ``courseId``."""
     return service.list_quizzes(firestore_client(), ctx.uid, ctx.query)
 
 

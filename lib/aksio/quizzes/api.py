@@ -140,6 +140,11 @@ class QuizPageQuery(RequestModel):
     cursor: Annotated[str, Field(max_length=500, description=CURSOR)] | None = None
 
 
+class QuizListQuery(QuizPageQuery):
+    # The quizzes of one course (a quiz takes the course of the deck it is made from).
+    course_id: Id | None = None
+
+
 class QuizDeleted(ApiModel):
     id: str
     deleted: bool

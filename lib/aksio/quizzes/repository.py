@@ -4,7 +4,8 @@ and its ``attempts/{attemptId}`` (and a generated quiz's ``steps/{n}`` records).
 Read-modify-write goes through :func:`transact`: one Firestore transaction reads the quiz
 and (optionally) an attempt, hands them to a pure ``decide`` function and applies the
 :class:`Writes` it returns, so the rules stay in :mod:`aksio.quizzes.model` and the service.
-Queries: quizzes and attempts newest first (``createdAt`` / ``startedAt``, single-field).
+Queries: quizzes and attempts newest first (``createdAt`` / ``startedAt``, single-field);
+a course's quizzes newest first (composite index ``quizzes (courseId, createdAt desc)``).
 """
 
 from __future__ import annotations
@@ -119,9 +120,13 @@ def update_quiz(db: Client, uid: str, quiz_id: str, changes: dict[str, Any]) -> 
 
 
 def page_quizzes(
-    db: Client, uid: str, cursor: str | None, limit: int
+    db: Client, uid: str, cursor: str | None, limit: int, *, course_id: str | None = None
 ) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
-    snaps, next_cursor = paging.page(paging.newest_first(quizzes_col(db, uid)), "createdAt", cursor, limit)
+    """Newest first; of one course with ``course_id`` (index: quizzes (courseId, createdAt desc))."""
+    query = quizzes_col(db, uid)
+    if course_id is not None:
+        query = query.where(filter=fs.where("courseId", "==", course_id))
+    snaps, next_cursor = paging.page(paging.newest_first(query), "createdAt", cursor, limit)
     return [(s.id, fs.data_of(s)) for s in snaps], next_cursor
 
 

@@ -207,8 +207,8 @@ def get_quiz(db: Client, uid: str, quiz_id: str) -> api.Quiz:
     return quiz_view(quiz_id, quiz_or_404(repo.read_quiz(db, uid, quiz_id), quiz_id))
 
 
-def list_quizzes(db: Client, uid: str, query: api.QuizPageQuery) -> api.QuizPage:
-    rows, next_cursor = repo.page_quizzes(db, uid, query.cursor, query.limit)
+def list_quizzes(db: Client, uid: str, query: api.QuizListQuery) -> api.QuizPage:
+    rows, next_cursor = repo.page_quizzes(db, uid, query.cursor, query.limit, course_id=query.course_id)
     return api.QuizPage(quizzes=[quiz_view(q, d, questions=False) for q, d in rows], next_cursor=next_cursor)
 
 

@@ -283,3 +283,16 @@ def test_misses_become_cards_in_a_chosen_deck_once(client: Client, user: User, f
         assert c["source"]["quizId"] == quiz["id"]
         assert c["tags"] == ["quiz-miss"]
     assert client.call("POST", path, json={"deckId": "nodeck"}).status_code == 404
+
+
+def test_a_quiz_takes_its_decks_course_and_lists_by_course(client: Client, user: User, firestore_db: Any) -> None:
+    in_course, other = client.deck_with_cards(), client.deck_with_cards()
+    # what the courses domain writes on a deck it holds
+    firestore_db.document(f"users/{user.uid}/decks/{in_course}").update({"courseId": "bio101"})
+    mine = client.quiz(deckId=in_course, count=2, kinds=["true_false"])
+    client.quiz(deckId=other, count=2, kinds=["true_false"])
+    assert mine["courseId"] == "bio101"
+    listed = client.ok("GET", "/quizzes", params={"courseId": "bio101"})["quizzes"]
+    assert [q["id"] for q in listed] == [mine["id"]]
+    assert len(client.ok("GET", "/quizzes")["quizzes"]) == 2
+    assert client.call("GET", "/quizzes", params={"courseId": "bad id!"}).status_code == 400
