@@ -50,15 +50,23 @@ def target_url() -> str:
     raise RuntimeError("set RUN_GENERATION_URL (production) or GATEWAY_URL (local) to enqueue generation steps")
 
 
-def task_id(uid: str, job_id: str, step: int, attempt: int = 0) -> str:
+def task_id(uid: str, job_id: str, step: int, attempt: int = 0, kind: str = "cards") -> str:
     """A task name for one step of one job: the same step always gets the same name."""
     digest = hashlib.sha256(f"{uid}/{job_id}".encode()).hexdigest()[:16]
     suffix = f"-r{attempt}" if attempt else ""
-    return f"gen-{digest}-{job_id[:40]}-s{step}{suffix}"
+    prefix = "gen" if kind == "cards" else kind
+    return f"{prefix}-{digest}-{job_id[:40]}-s{step}{suffix}"
 
 
-def build_task(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0) -> dict[str, Any]:
-    body = json.dumps({"uid": uid, "jobId": job_id, "step": step}).encode()
+def build_task(
+    uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0, kind: str = "cards"
+) -> dict[str, Any]:
+    """A ``run-generation`` task; ``kind`` names the job (``cards``, or ``quiz``: a step of a
+    quiz made from documents, :mod:`aksio.quizzes.jobs`)."""
+    fields: dict[str, Any] = {"uid": uid, "jobId": job_id, "step": step}
+    if kind != "cards":
+        fields["kind"] = kind
+    body = json.dumps(fields).encode()
     request: dict[str, Any] = {
         "http_method": "POST",
         "url": target_url(),
@@ -69,7 +77,7 @@ def build_task(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, at
     if account:
         request["oidc_token"] = {"service_account_email": account, "audience": _audience()}
     task: dict[str, Any] = {
-        "name": f"{queue_path()}/tasks/{task_id(uid, job_id, step, attempt)}",
+        "name": f"{queue_path()}/tasks/{task_id(uid, job_id, step, attempt, kind)}",
         "http_request": request,
     }
     if delay_seconds > 0:
@@ -81,14 +89,16 @@ def build_task(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, at
     return task
 
 
-def enqueue_step(uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0) -> bool:
+def enqueue_step(
+    uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0, kind: str = "cards"
+) -> bool:
     """Enqueue ``step`` of the job; False when a task of that name already existed."""
     from google.api_core import exceptions as gexc
 
     from aksio import deadlines
     from aksio.clients import tasks_client
 
-    task = build_task(uid, job_id, step, delay_seconds=delay_seconds, attempt=attempt)
+    task = build_task(uid, job_id, step, delay_seconds=delay_seconds, attempt=attempt, kind=kind)
     try:
         tasks_client().create_task(
             parent=queue_path(),

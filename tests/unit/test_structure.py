@@ -29,6 +29,7 @@ PERSISTENCE = {
     "study/repository.py",
     "study/queries.py",
     "reminders/repository.py",
+    "quizzes/repository.py",
     "endpoints/health.py",  # a probe of a document that never exists
     "account/repository.py",  # users/{uid}/activity, exports; deletedAccounts
 }

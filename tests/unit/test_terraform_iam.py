@@ -71,6 +71,8 @@ EXPECTED: dict[str, tuple[set[tuple[str, str]], set[str]]] = {
     # deleting a course with its contents deletes its documents' files
     "courses": ({FIRESTORE, (UPLOAD_DELETER, "upload_bucket")}, set()),
     "tags": ({FIRESTORE}, set()),
+    # quizzes from documents are jobs; short answers graded by the model
+    "quizzes": ({FIRESTORE} | ENQUEUE, {"OPENAI_API_KEY"}),
     # export/import URLs signed as itself; export and import jobs enqueued; no Auth admin here
     "account": (
         {
@@ -222,7 +224,15 @@ def test_only_send_reminders_may_send_pushes_and_only_signers_sign() -> None:
     assert auth_admins == {"stripe-webhook", "account-jobs"}
     assert not signers & auth_admins  # no account can both sign and administer users
     enqueuers = {n for n, a in table.items() if a.bindings >= ENQUEUE}
-    assert enqueuers == {"generate-flashcards", "run-generation", "scheduling", "refit-fsrs", "account", "account-jobs"}
+    assert enqueuers == {
+        "generate-flashcards",
+        "run-generation",
+        "scheduling",
+        "refit-fsrs",
+        "account",
+        "account-jobs",
+        "quizzes",
+    }
 
 
 def test_every_iam_resource_is_known_and_none_is_authoritative() -> None:

@@ -309,9 +309,9 @@ def build(db: Client, bucket: Any, uid: str, out: Any, progress: Callable[[str, 
 def build_deck(db: Client, uid: str, deck_id: str, fmt: str, out: Any) -> dict[str, int]:
     """Write one deck as ``apkg`` or ``csv`` to ``out``."""
     from aksio.account import anki
-    from aksio.study import service as study
+    from aksio.study import portability
 
-    deck, cards = study.deck_with_cards(db, uid, deck_id)
+    deck, cards = portability.deck_with_cards(db, uid, deck_id)
     plain_cards = [plain(c) for c in cards]
     if fmt == "apkg":
         out.write(anki.package(deck_id, str(deck.get("name") or deck_id), plain_cards))

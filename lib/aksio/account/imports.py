@@ -134,6 +134,7 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
     from aksio.account import service as account
     from aksio.account import textimport
     from aksio.study import api as study_api
+    from aksio.study import portability
     from aksio.study import service as study
 
     data = repo.read_import(db, uid, import_id)
@@ -168,7 +169,7 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
     name = str(data.get("deckName") or data.get("filename") or "Imported")[:100]
     study.create_deck(db, uid, study_api.NewDeck(id=deck_id, name=name))
     notes = [(n.front, n.back, n.cloze, n.tags) for n in notes_found]
-    created, existing = study.import_notes(db, uid, deck_id, notes)
+    created, existing = portability.import_notes(db, uid, deck_id, notes)
     now = fs.utcnow()
     result = {"notes": len(notes_found), "cardsCreated": created, "cardsExisting": existing} | extra
 

@@ -75,6 +75,20 @@ def _pages(p: Passage) -> str:
     return f" (pp. {p.page}–{p.last_page})"
 
 
+def _distinct_sentences(passages: Sequence[Passage]) -> list[tuple[int, str]]:
+    """``(passage index, sentence)`` of every sentence once: overlapping chunks hold the same
+    sentences, kept with the first passage that holds them, so an answer never quotes (or
+    cites) one text twice."""
+    units, seen = [], set()
+    for pi, p in enumerate(passages):
+        for s in sentences(p.text):
+            key = normalize(s)
+            if key not in seen:
+                seen.add(key)
+                units.append((pi, s))
+    return units
+
+
 class OfflineProvider:
     name = "offline"
 
@@ -235,7 +249,7 @@ class OfflineProvider:
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = (), on_delta: Delta | None = None
     ) -> Answer:
         wanted = set(terms(question))
-        units = [(pi, s) for pi, p in enumerate(passages) for s in sentences(p.text)]
+        units = _distinct_sentences(passages)
         df = Counter(t for _, s in units for t in set(terms(s)))
         n = max(len(units), 1)
         scored: list[tuple[float, int, int, str]] = []

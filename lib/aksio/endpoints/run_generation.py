@@ -9,7 +9,7 @@ public API document (it is named ``task_api``, not ``api``, so :mod:`aksio.opena
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, ValidationError
 
@@ -27,6 +27,7 @@ class StepTask(RequestModel):
     uid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
     job_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     step: Annotated[int, Field(ge=0, le=100_000)]
+    kind: Literal["cards", "quiz"] = "cards"  # quiz: a step of a quiz made from documents
 
 
 class StepDone(ApiModel):
@@ -49,7 +50,12 @@ def run(ctx: Ctx) -> Any:
     task = _body(ctx)
     attempt = int(ctx.request.headers.get("X-CloudTasks-TaskRetryCount") or 0)
     try:
-        result = steps.run_step(firestore_client(), task.uid, task.job_id, task.step, attempt=attempt)
+        if task.kind == "quiz":
+            from aksio.quizzes import jobs as quiz_jobs
+
+            result = quiz_jobs.run_step(firestore_client(), task.uid, task.job_id, task.step, attempt=attempt)
+        else:
+            result = steps.run_step(firestore_client(), task.uid, task.job_id, task.step, attempt=attempt)
     except steps.StepRetry as exc:
         _log.warning("step will be retried: %s", exc.code, extra={"jobId": task.job_id, "step": task.step})
         raise errors.Unavailable(

@@ -41,6 +41,17 @@ def count_deck_cards(db: Client, uid: str, deck_id: str) -> int:
     return fs.count(cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id)))
 
 
+def deck_cards(
+    db: Client, uid: str, deck_id: str, limit: int, fields: Sequence[str] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Up to ``limit`` cards of a deck (in no particular order: one equality filter), with
+    only ``fields`` when given."""
+    query = cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id)).limit(limit)
+    if fields is not None:
+        query = query.select(list(fields))
+    return [(s.id, fs.data_of(s)) for s in query.stream()]
+
+
 def sweep_deck(db: Client, uid: str, deck_id: str, batch_size: int) -> int:
     """Delete a deck's cards in batches, then the deck; returns the cards deleted."""
     query = cards_col(db, uid).where(filter=fs.where("deckId", "==", deck_id))

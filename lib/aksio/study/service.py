@@ -31,9 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
 Json = dict[str, Any]
 
 __all__ = [
+    "add_cards",
     "card_view",
     "create_cards",
     "create_deck",
+    "deck_cards",
     "delete_card",
     "delete_deck",
     "existing_card_ids",
@@ -283,6 +285,52 @@ def existing_card_ids(db: Client, uid: str, cards: Sequence[tuple[str, dict[str,
     return q.existing_card_ids(db, uid, cards, DEDUPE_IN)
 
 
+def deck_cards(
+    db: Client, uid: str, deck_id: str, limit: int = 2000, fields: Sequence[str] | None = None
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """A live deck (404 otherwise) and up to ``limit`` of its cards, as stored (only
+    ``fields`` of them when given)."""
+    deck = live_deck(q.read_deck(db, uid, deck_id), deck_id)
+    return deck, q.deck_cards(db, uid, deck_id, limit, fields)
+
+
+def add_cards(
+    db: Client, uid: str, deck_id: str, items: Sequence[tuple[Content, Any]], *, tags: Sequence[str] = ()
+) -> tuple[list[str], int]:
+    """Basic cards (content, source citation) into a live deck, deduplicated against the
+    deck (the same front, normalized, is the same card) and idempotent (a card's id follows
+    from its content): ``(ids created, how many were already in the deck)``."""
+    from aksio.ai.text import normalize
+
+    _, existing = deck_cards(db, uid, deck_id, 20000, ["front"])
+    fronts = {normalize(str(d.get("front") or "")) for _, d in existing}
+    now = fs.utcnow()
+    docs: list[tuple[str, dict[str, Any]]] = []
+    present = 0
+    for i, (content, source) in enumerate(items):
+        key = normalize(content.front)
+        if key in fronts:
+            present += 1
+            continue
+        fronts.add(key)
+        docs.append(
+            new_card(deck_id, content, note=None, tags=list(tags), now=now + timedelta(microseconds=i), source=source)
+        )
+
+    def create(tx: StudyTx) -> list[str]:
+        live_deck(tx.deck(deck_id), deck_id)
+        found = tx.cards([cid for cid, _ in docs]) if docs else {}
+        made = []
+        for cid, doc in docs:
+            if found.get(cid) is None:
+                tx.create_card(cid, doc)
+                made.append(cid)
+        return made
+
+    made = FirestoreStudy(db, uid).run(create, what="cards add")
+    return made, present + len(docs) - len(made)
+
+
 def due_summary(db: Client, uid: str, until: Any, limit: int = 5000) -> tuple[int, str | None, int]:
     """Cards due by ``until`` (learning and review; at most ``limit`` counted): how many, and
     the deck with most of them (its name and its count), for a reminder."""
@@ -338,50 +386,3 @@ def delete_user_data(db: Client, uid: str) -> int:
     """Account deletion: the user's decks, cards and review logs (the study fields of the
     user document go with it)."""
     return q.delete_user_study(db, uid)
-
-
-def import_notes(
-    db: Client, uid: str, deck_id: str, notes: Sequence[tuple[str, str, str | None, Sequence[str]]], *, batch: int = 200
-) -> tuple[int, int]:
-    """Create the cards of ``notes`` (``(front, back, cloze text or None, tags)``) in deck
-    ``deck_id``, ``batch`` cards per transaction; returns ``(created, already there)``. Card
-    ids follow from the content, so running it again (a retried import) creates only what is
-    missing: an import interrupted part way is finished by its retry."""
-    now = fs.utcnow()
-    docs: dict[str, dict[str, Any]] = {}
-    for front, back, cloze, tags in notes:
-        contents = cloze_cards(cloze) if cloze is not None else [Content(front=front, back=back)]
-        note = note_id(deck_id, cloze) if cloze is not None else None
-        for content in contents:
-            card_id, doc = new_card(
-                deck_id, content, note=note, tags=[*tags, "imported"], now=now + timedelta(microseconds=len(docs))
-            )
-            docs.setdefault(card_id, doc)
-    items = list(docs.items())
-    created = 0
-    for start in range(0, len(items), batch):
-        part = items[start : start + batch]
-
-        def create(tx: StudyTx, part: list[tuple[str, dict[str, Any]]] = part) -> int:
-            live_deck(tx.deck(deck_id), deck_id)
-            present = tx.cards([cid for cid, _ in part])
-            fresh = [(cid, doc) for cid, doc in part if present.get(cid) is None]
-            for cid, doc in fresh:
-                tx.create_card(cid, doc)
-            return len(fresh)
-
-        created += FirestoreStudy(db, uid).run(create, what="card import")
-    return created, len(items) - created
-
-
-def deck_with_cards(db: Client, uid: str, deck_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A live deck's fields and all its cards' stored fields (with ``id``), oldest first
-    (404 for a deck that is not there)."""
-    deck = live_deck(q.read_deck(db, uid, deck_id), deck_id)
-    cards: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        snaps, cursor = q.page_cards(db, uid, deck_id, cursor, 500)
-        cards += [fs.data_of(s) | {"id": s.id} for s in snaps]
-        if cursor is None:
-            return deck, cards

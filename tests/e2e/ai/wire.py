@@ -62,6 +62,52 @@ def model_cards(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def schema_name(request: dict[str, Any]) -> str | None:
+    fmt = request.get("response_format") or {}
+    return (fmt.get("json_schema") or {}).get("name") if isinstance(fmt, dict) else None
+
+
+def model_quiz(request: dict[str, Any]) -> dict[str, Any]:
+    """What the fake model writes for a quiz request: questions of the passages' own facts
+    (the offline quiz maker's), in the quiz schema."""
+    from aksio.quizzes import offline
+
+    prompt = next(m["content"] for m in request["messages"] if m["role"] == "user")
+    passages = passages_of(prompt)
+    found = re.search(r"Write up to (\d+) questions of kinds ([a-z_, ]+)\.", prompt)
+    count, kinds = (int(found.group(1)), found.group(2).split(", ")) if found else (5, ["multiple_choice"])
+    made, _ = offline.make_questions(passages, count, kinds, seed="wire", context=passages)
+    out = []
+    for q in made:
+        source = q.source or {}
+        index = next((i for i, p in enumerate(passages) if source.get("quote", "")[:40] in p.text), 0)
+        out.append(
+            {
+                "kind": q.kind,
+                "prompt": q.prompt,
+                "options": [t for _, t in q.options] if q.kind == "multiple_choice" else [],
+                "answer": q.right_text if q.kind != "true_false" else q.answer,
+                "accepted": [],
+                "explanation": q.explanation,
+                "passage": index + 1,
+                "quote": str(source.get("quote", "")),
+            }
+        )
+    return {"questions": out}
+
+
+def model_grade(request: dict[str, Any]) -> dict[str, Any]:
+    """The fake model's rubric: right when the given answer shares the expected one's first
+    four letters (a lenient grader, unlike the offline exact match)."""
+    payload = json.loads(request["messages"][-1]["content"])
+    return {
+        "verdicts": [
+            {"id": a["id"], "correct": a["given"].strip().lower()[:4] == a["expected"].strip().lower()[:4]}
+            for a in payload["answers"]
+        ]
+    }
+
+
 def completion(content: str, request: dict[str, Any], finish: str = "stop") -> dict[str, Any]:
     prompt_tokens = sum(estimate_tokens(str(m.get("content", ""))) for m in request.get("messages", []))
     return {
@@ -141,6 +187,10 @@ class WireServer:
             return
         if scripted is not None and scripted.content is not None:
             content = scripted.content
+        elif schema_name(request) == "quiz":
+            content = json.dumps(model_quiz(request))
+        elif schema_name(request) == "grade":
+            content = json.dumps(model_grade(request))
         elif request.get("response_format"):
             content = json.dumps(model_cards(request))
         else:

@@ -295,3 +295,14 @@ def test_the_token_cloud_run_forwards_after_its_iam_check(env: pytest.MonkeyPatc
             tasks.verify_task_caller(_request({"Authorization": _stripped(good | bad)}))
     with pytest.raises(errors.Unauthenticated):
         tasks.verify_task_caller(_request({"Authorization": _stripped(good | {"email": "x@y.z"})}))
+
+
+def test_a_quiz_step_goes_to_run_generation_under_a_name_of_its_own(env: pytest.MonkeyPatch) -> None:
+    import json
+
+    cards, quiz = tasks.build_task("u1", "j1", 0), tasks.build_task("u1", "j1", 0, kind="quiz")
+    assert quiz["http_request"]["url"] == cards["http_request"]["url"]
+    assert json.loads(quiz["http_request"]["body"]) == {"uid": "u1", "jobId": "j1", "step": 0, "kind": "quiz"}
+    assert json.loads(cards["http_request"]["body"]) == {"uid": "u1", "jobId": "j1", "step": 0}
+    assert quiz["name"].rsplit("/", 1)[1].startswith("quiz-")
+    assert quiz["name"] != cards["name"]  # a quiz and a card job of the same id never share a task name

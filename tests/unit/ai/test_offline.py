@@ -178,3 +178,14 @@ def test_a_passage_over_several_pages_is_cited_with_its_range() -> None:
         "lastPage": 6,
         "quote": "Enzymes are proteins that speed up reactions.",
     }
+
+
+def test_overlapping_chunks_never_make_an_answer_repeat_a_passage() -> None:
+    """Two overlapping chunks both hold the best sentence: it is quoted once, cited once."""
+    shared = "Mitochondria are organelles that release energy from glucose."
+    first = Passage(text=f"The cell is the unit of life. {shared}", document_id="d", chunk_id="c0", page=1)
+    second = Passage(text=f"{shared} Mitochondria have their own DNA.", document_id="d", chunk_id="c1", page=2)
+    answer = OfflineProvider().answer("What do mitochondria release?", [first, second])
+    assert answer.text.count(shared) == 1
+    quotes = [c.quote for c in answer.citations]
+    assert len(quotes) == len(set(quotes))

@@ -1,0 +1,64 @@
+"""The study domain's exchange with account portability: importing notes into a deck, and
+reading a deck with all its cards for an export (``.apkg``, CSV). Part of the study service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from aksio import firestore as fs
+from aksio.study import queries as q
+from aksio.study.model import Content, cloze_cards, new_card, note_id
+from aksio.study.repository import FirestoreStudy, StudyTx
+from aksio.study.service import live_deck
+
+if TYPE_CHECKING:  # pragma: no cover
+    from google.cloud.firestore import Client
+
+
+def import_notes(
+    db: Client, uid: str, deck_id: str, notes: Sequence[tuple[str, str, str | None, Sequence[str]]], *, batch: int = 200
+) -> tuple[int, int]:
+    """Create the cards of ``notes`` (``(front, back, cloze text or None, tags)``) in deck
+    ``deck_id``, ``batch`` cards per transaction; returns ``(created, already there)``. Card
+    ids follow from the content, so running it again (a retried import) creates only what is
+    missing: an import interrupted part way is finished by its retry."""
+    now = fs.utcnow()
+    docs: dict[str, dict[str, Any]] = {}
+    for front, back, cloze, tags in notes:
+        contents = cloze_cards(cloze) if cloze is not None else [Content(front=front, back=back)]
+        note = note_id(deck_id, cloze) if cloze is not None else None
+        for content in contents:
+            card_id, doc = new_card(
+                deck_id, content, note=note, tags=[*tags, "imported"], now=now + timedelta(microseconds=len(docs))
+            )
+            docs.setdefault(card_id, doc)
+    items = list(docs.items())
+    created = 0
+    for start in range(0, len(items), batch):
+        part = items[start : start + batch]
+
+        def create(tx: StudyTx, part: list[tuple[str, dict[str, Any]]] = part) -> int:
+            live_deck(tx.deck(deck_id), deck_id)
+            present = tx.cards([cid for cid, _ in part])
+            fresh = [(cid, doc) for cid, doc in part if present.get(cid) is None]
+            for cid, doc in fresh:
+                tx.create_card(cid, doc)
+            return len(fresh)
+
+        created += FirestoreStudy(db, uid).run(create, what="card import")
+    return created, len(items) - created
+
+
+def deck_with_cards(db: Client, uid: str, deck_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A live deck's fields and all its cards' stored fields (with ``id``), oldest first
+    (404 for a deck that is not there)."""
+    deck = live_deck(q.read_deck(db, uid, deck_id), deck_id)
+    cards: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        snaps, cursor = q.page_cards(db, uid, deck_id, cursor, 500)
+        cards += [fs.data_of(s) | {"id": s.id} for s in snaps]
+        if cursor is None:
+            return deck, cards
