@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,3 +154,26 @@ def task_headers(gateway: str | None = None) -> dict[str, str]:
     """The headers of a task call to ``<gateway>/run-generation`` (default ``$GATEWAY_URL``)."""
     audience = f"{(gateway or need_env('GATEWAY_URL')['GATEWAY_URL']).rstrip('/')}/run-generation"
     return {"Authorization": f"Bearer {task_token(audience)}", "Content-Type": "application/json"}
+
+
+# The gateway gets the environment the stack was started with: with OPENAI_API_KEY set it would
+# call the real model, and these tests assert what the offline provider makes. Under the
+# whole stack (AKSIO_STACK=1, as CI runs) that is a failure, never a silent skip.
+OFFLINE_ONLY = pytest.mark.usefixtures("offline_gateway")
+KEY_SET = "OPENAI_API_KEY is set: the gateway would call the real model; unset it to run these tests"
+
+
+def offline_gateway_check(env: Mapping[str, str] = os.environ) -> str | None:
+    """``fail`` or ``skip`` (with :data:`KEY_SET`) when the gateway would not be offline."""
+    if not env.get("OPENAI_API_KEY"):
+        return None
+    return "fail" if env.get("AKSIO_STACK") == "1" else "skip"
+
+
+@pytest.fixture
+def offline_gateway() -> None:
+    what = offline_gateway_check()
+    if what == "fail":
+        pytest.fail(KEY_SET)
+    if what == "skip":
+        pytest.skip(KEY_SET)

@@ -106,13 +106,22 @@ def command(argv: list[str]) -> str:
     return next(a for a in argv if not a.startswith("-"))
 
 
-ALL_STEPS = ["test", "package", "terraform-fmt", "terraform-validate", "terraform-plan", "terraform-apply", "smoke"]
+ALL_STEPS = [
+    "contract",
+    "test",
+    "package",
+    "terraform-fmt",
+    "terraform-validate",
+    "terraform-plan",
+    "terraform-apply",
+    "smoke",
+]
 
 
 def test_pull_request_build_checks_everything_and_deploys_nothing(builds: dict[str, Build]) -> None:
     pr = builds["pr"]
     assert pr.rc == 0, pr.output[-4000:]
-    assert "dry run: PASSED (7 steps)" in pr.output
+    assert "dry run: PASSED (8 steps)" in pr.output
     assert pr.started() == ALL_STEPS
     assert all(pr.ended(step) == 0 for step in ALL_STEPS)
     assert "1 passed" in pr.output  # make test ran the selected e2e test on its own stack
@@ -124,7 +133,7 @@ def test_pull_request_build_checks_everything_and_deploys_nothing(builds: dict[s
 def test_main_build_plans_applies_and_smoke_tests(builds: dict[str, Build]) -> None:
     main = builds["main"]
     assert main.rc == 0, main.output[-4000:]
-    assert "dry run: PASSED (7 steps)" in main.output
+    assert "dry run: PASSED (8 steps)" in main.output
     calls = main.terraform()
     commands = [command(argv) for argv in calls]
     assert commands == ["fmt", "init", "validate", "init", "plan", "apply", "output"]
@@ -145,7 +154,7 @@ def test_a_failing_e2e_test_stops_main_before_apply(builds: dict[str, Build]) ->
     assert "E           assert 200 == 418" in failing.output
     assert "1 failed, 1 passed" in failing.output
     assert failing.ended("test") not in (None, 0)
-    assert failing.started() == ["test"]
+    assert failing.started() == ["contract", "test"]
     assert "dry run: FAILED at step test" in failing.output
     assert failing.terraform() == []  # neither plan nor apply was reached
     assert "smoke:" not in failing.output

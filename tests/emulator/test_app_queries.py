@@ -29,6 +29,12 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CURSOR = paging.encode(NOW, "some-id")
 CARD = {"source": {"key": "k"}, "front": "What is ATP?"}
 
+DECK = study.Scope(decks=("d",))
+COURSE = study.Scope(decks=tuple(f"d{i}" for i in range(20)))  # more decks than one "in" holds
+TAG = study.Scope(tag="biology")
+DECK_TAG = study.Scope(decks=("d",), tag="biology")
+COURSE_TAG = study.Scope(decks=("d1", "d2"), tag="biology")
+
 QUERIES: dict[str, Callable[[firestore.Client], Any]] = {
     "study.page_decks": lambda db: study.page_decks(db, "u", None, 20),
     "study.page_decks cursor": lambda db: study.page_decks(db, "u", CURSOR, 20),
@@ -38,18 +44,27 @@ QUERIES: dict[str, Callable[[firestore.Client], Any]] = {
     "study.page_cards deck cursor": lambda db: study.page_cards(db, "u", "d", CURSOR, 20),
     "study.existing_card_ids": lambda db: study.existing_card_ids(db, "u", [("c", CARD)], 30),
     "study.mark_source_removed": lambda db: study.mark_source_removed(db, "u", "doc", 10),
-    "study.due_cards": lambda db: study.due_cards(db, "u", None, "review", now=NOW, limit=5),
-    "study.due_cards deck": lambda db: study.due_cards(db, "u", "d", "learning", now=NOW, limit=5),
-    "study.new_cards": lambda db: study.new_cards(db, "u", None, 5),
-    "study.new_cards deck": lambda db: study.new_cards(db, "u", "d", 5),
-    "study.count_due": lambda db: study.count_due(db, "u", None, "review", NOW),
-    "study.count_due deck": lambda db: study.count_due(db, "u", "d", "review", NOW),
-    "study.count_new": lambda db: study.count_new(db, "u", None, 5),
-    "study.count_new deck": lambda db: study.count_new(db, "u", "d", 5),
+    "study.due_cards": lambda db: study.due_cards(db, "u", study.ALL, "review", now=NOW, limit=5),
+    "study.due_cards deck": lambda db: study.due_cards(db, "u", DECK, "learning", now=NOW, limit=5),
+    "study.due_cards course": lambda db: study.due_cards(db, "u", COURSE, "review", now=NOW, limit=5),
+    "study.due_cards tag": lambda db: study.due_cards(db, "u", TAG, "review", now=NOW, limit=5),
+    "study.due_cards deck tag": lambda db: study.due_cards(db, "u", DECK_TAG, "review", now=NOW, limit=5),
+    "study.new_cards": lambda db: study.new_cards(db, "u", study.ALL, 5),
+    "study.new_cards deck": lambda db: study.new_cards(db, "u", DECK, 5),
+    "study.new_cards course tag": lambda db: study.new_cards(db, "u", COURSE_TAG, 5),
+    "study.count_due": lambda db: study.count_due(db, "u", study.ALL, "review", NOW),
+    "study.count_due deck": lambda db: study.count_due(db, "u", DECK, "review", NOW),
+    "study.count_due course tag": lambda db: study.count_due(db, "u", COURSE_TAG, "review", NOW),
+    "study.count_new": lambda db: study.count_new(db, "u", study.ALL, 5),
+    "study.count_new deck": lambda db: study.count_new(db, "u", DECK, 5),
+    "study.count_new tag": lambda db: study.count_new(db, "u", TAG, 5),
+    "study.review_logs": lambda db: list(study.review_logs(db, "u", page=2)),
+    "study.users_due_refit": lambda db: study.users_due_refit(db, 10),
     "study.count_where state": lambda db: study.count_where(db, "u", "state", "new"),
     "study.count_where suspended": lambda db: study.count_where(db, "u", "suspended", True),
     "study.due_decks": lambda db: study.due_decks(db, "u", NOW, 50),
     "study.due_before": lambda db: study.due_before(db, "u", NOW),
+    "study.due_before course": lambda db: study.due_before(db, "u", NOW, COURSE),
     "documents.page": lambda db: documents.page(db, "u", None, 20),
     "documents.page cursor": lambda db: documents.page(db, "u", CURSOR, 20),
     "documents.ready_ids": lambda db: documents.ready_ids(db, "u", 20),

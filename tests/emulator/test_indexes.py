@@ -407,8 +407,8 @@ def test_removing_a_declared_index_makes_the_app_query_that_uses_it_fail(
     declared = json.loads(INDEX_FILE.read_text())
     now = datetime(2026, 1, 1, tzinfo=UTC)
     emulator.set_indexes(INDEX_FILE)
-    assert queries.due_cards(db, "u1", None, "review", now=now, limit=5) == []
-    assert queries.count_due(db, "u1", "deck1", "review", now) == 0
+    assert queries.due_cards(db, "u1", queries.ALL, "review", now=now, limit=5) == []
+    assert queries.count_due(db, "u1", queries.Scope(decks=("deck1",)), "review", now) == 0
 
     queue_due = composite("cards", ("queue", "ASCENDING"), ("due", "ASCENDING"))
     trimmed = copy.deepcopy(declared)
@@ -417,10 +417,10 @@ def test_removing_a_declared_index_makes_the_app_query_that_uses_it_fail(
     copy_file = tmp_path / "firestore.indexes.json"
     copy_file.write_text(json.dumps(trimmed))
     emulator.set_indexes(copy_file)
-    message = refused(db, lambda db: queries.due_cards(db, "u1", None, "review", now=now, limit=5))
+    message = refused(db, lambda db: queries.due_cards(db, "u1", queries.ALL, "review", now=now, limit=5))
     link = urllib.parse.unquote(message.split("create_composite=", 1)[1].split(" ", 1)[0])
     index = Index.deserialize(base64.b64decode(link))
     fields = [(f.field_path, Index.IndexField.Order(f.order).name) for f in index.fields]
     assert fields == [("queue", "ASCENDING"), ("due", "ASCENDING"), ("__name__", "ASCENDING")]
     # the deck-scoped query has its own index (deckId, queue, due), still declared
-    assert queries.count_due(db, "u1", "deck1", "review", now) == 0
+    assert queries.count_due(db, "u1", queries.Scope(decks=("deck1",)), "review", now) == 0

@@ -9,6 +9,8 @@ over every card's review history, ``evaluate`` for log loss and RMSE. What is de
   comes at least a day after it (the recall being predicted);
 * the split: by time, like a user meets it. The items whose review is in the latest 20% of the
   user's review days are the test set; the parameters are fitted on the earlier ones;
+* the fit: FSRS-6's short-term weights (same-day reviews) are fitted only when the histories
+  hold same-day reviews (:func:`has_short_term`);
 * adoption: the fitted parameters are adopted only when their log loss on the test set is lower
   than the current parameters' (the defaults, or an earlier fit). A user with fewer than
   :data:`MIN_REVIEWS` reviews keeps what they have.
@@ -156,11 +158,19 @@ def evaluate(parameters: Sequence[float], items: Sequence[Item]) -> Metrics:
     return Metrics(log_loss=float(result.log_loss), rmse=float(result.rmse_bins), items=len(items))
 
 
+def has_short_term(items: Sequence[Item]) -> bool:
+    """Whether any history holds a same-day review after its first (learning steps): only
+    then are FSRS-6's short-term weights fitted; with none they would be fitted to noise."""
+    return any(delta == 0 for i in items for _, delta in i.reviews[1:])
+
+
 def fit(parameters: Sequence[float], items: Sequence[Item]) -> tuple[float, ...]:
     """fsrs-rs's parameters for ``items`` (starting from ``parameters``' model)."""
     import fsrs_rs_python as rs
 
-    return tuple(float(w) for w in rs.FSRS(list(parameters)).compute_parameters(_rs_items(items)))
+    model = rs.FSRS(list(parameters))
+    fitted = model.compute_parameters(_rs_items(items), enable_short_term=has_short_term(items))
+    return tuple(float(w) for w in fitted)
 
 
 def optimise(current: Sequence[float] | None, reviews: Sequence[Review]) -> Fit | None:

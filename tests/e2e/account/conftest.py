@@ -4,7 +4,6 @@ as a client does), and a scan of every store for anything of a user."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -200,10 +199,6 @@ def wait_deleted(db: Any, uid: str, timeout: float = 120) -> dict[str, Any]:
             return data
         assert time.monotonic() < deadline, f"deletion not done: {data}"
         time.sleep(0.3)
-
-
-def task_headers() -> dict[str, str]:
-    return {"X-Aksio-Task-Secret": os.environ["TASKS_AUTH_SECRET"], "Content-Type": "application/json"}
 
 
 @pytest.fixture

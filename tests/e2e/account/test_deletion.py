@@ -17,8 +17,8 @@ import requests
 from aksio.account import deletion
 from aksio.account import repository as account_repo
 from aksio.auth import Caller as AuthCaller
-from tests.conftest import ApiClient, User
-from tests.e2e.account.conftest import Footprint, scan_everything, task_headers, wait_deleted
+from tests.conftest import ApiClient, User, task_headers
+from tests.e2e.account.conftest import Footprint, scan_everything, wait_deleted
 from tests.e2e.billing.conftest import LocalStripe, Webhook
 from tests.unit.billing import events as ev
 

@@ -3,10 +3,9 @@ signed-in gateway client with document upload, and in-process job running."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,30 +16,8 @@ from aksio.ai.openai_provider import OpenAIProvider, OpenAISettings
 from aksio.generation import model as gen_model
 from aksio.generation import service as gen_store
 from aksio.generation import steps as gen_steps
-from tests.conftest import ApiClient, User
+from tests.conftest import KEY_SET, OFFLINE_ONLY, ApiClient, User, offline_gateway_check  # noqa: F401 - shared by e2e tiers
 from tests.e2e.ai.wire import WireServer
-
-# The gateway gets the environment the stack was started with: with OPENAI_API_KEY set it would
-# call the real model, and these tests assert what the offline provider makes. Under the
-# whole stack (AKSIO_STACK=1, as CI runs) that is a failure, never a silent skip.
-OFFLINE_ONLY = pytest.mark.usefixtures("offline_gateway")
-KEY_SET = "OPENAI_API_KEY is set: the gateway would call the real model; unset it to run these tests"
-
-
-def offline_gateway_check(env: Mapping[str, str] = os.environ) -> str | None:
-    """``fail`` or ``skip`` (with :data:`KEY_SET`) when the gateway would not be offline."""
-    if not env.get("OPENAI_API_KEY"):
-        return None
-    return "fail" if env.get("AKSIO_STACK") == "1" else "skip"
-
-
-@pytest.fixture
-def offline_gateway() -> None:
-    what = offline_gateway_check()
-    if what == "fail":
-        pytest.fail(KEY_SET)
-    if what == "skip":
-        pytest.skip(KEY_SET)
 
 
 @pytest.fixture

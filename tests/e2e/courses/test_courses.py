@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import User
-from tests.e2e.ai.conftest import OFFLINE_ONLY, offline_gateway  # noqa: F401 - the fixture OFFLINE_ONLY uses
+from tests.e2e.ai.conftest import OFFLINE_ONLY
 from tests.e2e.courses.conftest import CourseClient
 
 pytestmark = [pytest.mark.stack, OFFLINE_ONLY]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from aksio.ai.base import TransientProviderError, Usage
-from aksio.ai.offline import OfflineProvider
+from aksio.ai.offline import EMBEDDING_DIMENSIONS, OfflineProvider
 from aksio.config import get_config
 from tests.e2e.documents.conftest import Client, Storage
 from tests.e2e.documents.test_embeddings import TEXT
@@ -73,7 +73,7 @@ def test_a_retried_delivery_embeds_only_what_is_missing_and_charges_pages_once(
         assert sorted(again.embedded) == sorted(set(chunk_texts(firestore_db, uid, doc_id)) - set(flaky.embedded))
         assert len(again.embedded) == 2
         data = ref.get().to_dict()
-        assert (data["embeddingModel"], data["embeddingDims"]) == ("Counting", 256)
+        assert (data["embeddingModel"], data["embeddingDims"]) == ("Counting", EMBEDDING_DIMENSIONS)
         assert month.get().to_dict()["pages"] == pages + 1  # not charged again
     finally:
         ai.reset_provider(None)

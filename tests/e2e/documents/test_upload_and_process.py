@@ -194,14 +194,15 @@ def test_progress_is_visible_while_processing(client: Client, firestore_db: Any)
     API answers the same progress while it runs."""
     import queue
 
-    created = client.create("big.pdf", samples.PDF, 10)
+    pdf = samples.make_pdf(400, sentences=30)
+    created = client.create("big.pdf", samples.PDF, len(pdf))
     doc_id = created["document"]["id"]
     ref = firestore_db.document(f"users/{client.user.uid}/documents/{doc_id}")
     seen: queue.Queue[dict[str, Any]] = queue.Queue()
     watch = ref.on_snapshot(lambda docs, changes, at: [seen.put(d.to_dict() or {}) for d in docs])
     try:
         assert seen.get(timeout=30)["status"] == "awaiting_upload"
-        assert client.put(created["upload"], samples.make_pdf(400, sentences=30)).status_code == 200
+        assert client.put(created["upload"], pdf).status_code == 200
         states: list[tuple[str, int]] = []
         while not states or states[-1][0] not in ("ready", "failed"):
             data = seen.get(timeout=120)

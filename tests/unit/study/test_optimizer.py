@@ -76,3 +76,12 @@ def test_the_current_parameters_are_what_a_fit_must_beat() -> None:
 def test_too_few_reviews_fit_nothing() -> None:
     logs = student(5, forgets_fast=False)[: optimizer.MIN_REVIEWS - 1]
     assert optimizer.optimise(None, optimizer.reviews_of(logs)) is None
+
+
+def test_short_term_weights_are_fitted_only_when_there_are_same_day_reviews() -> None:
+    long_term = optimizer.items_of(optimizer.reviews_of([log("a", "2026-01-01", 3), log("a", "2026-01-03", 3)]))
+    assert optimizer.has_short_term(long_term) is False
+    same_day = optimizer.items_of(
+        optimizer.reviews_of([log("a", "2026-01-01", 1), log("a", "2026-01-01", 3), log("a", "2026-01-03", 3)])
+    )
+    assert optimizer.has_short_term(same_day) is True
