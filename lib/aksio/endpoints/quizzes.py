@@ -60,6 +60,13 @@ def list_(ctx: Ctx) -> models.QuizPage:
     return service.list_quizzes(firestore_client(), ctx.uid, ctx.query)
 
 
+@api.get("/stats", query=models.QuizCourseStatsQuery, response=models.QuizCourseStats, errors=(400,))
+def course_stats(ctx: Ctx) -> models.QuizCourseStats:
+    """A course's quizzes together: how many, attempts, mean best and last score (a course
+    without quizzes: zeros)."""
+    return service.course_stats(firestore_client(), ctx.uid, ctx.query.course_id)
+
+
 @api.get("/<quiz>", response=models.Quiz, errors=(404,))
 def read(ctx: Ctx) -> models.Quiz:
     """A quiz: status, progress, questions (never their answers), best and last score."""

@@ -269,3 +269,21 @@ def given_of(value: dict[str, Any] | None) -> QuizAnswer | None:
     if not value:
         return None
     return QuizAnswer(option_id=value.get("optionId"), text=value.get("text"))
+
+
+class QuizCourseStatsQuery(RequestModel):
+    course_id: Id
+
+
+class QuizCourseStats(ApiModel):
+    """A course's quizzes together: how many, how often taken, how well."""
+
+    course_id: str
+    quizzes: int
+    taken: int  # quizzes with at least one submitted attempt
+    attempts: int
+    submitted: int
+    mean_best_percent: float | None = None  # over the quizzes taken
+    mean_last_percent: float | None = None
+    best_percent: float | None = None
+    last_submitted_at: datetime | None = None

@@ -86,9 +86,12 @@ def create(
         raise errors.Invalid(
             f"Too much material for one quiz ({len(refs)} chunks; at most {MAX_UNITS}).", code="too_large"
         )
+    courses = {d.course_id for d in documents.require(db, uid, body.document_ids or []).values()}
     doc = base | {
         "title": body.title or ", ".join(titles[d] for d in titles)[:200] or "Quiz",
         "source": "documents",
+        # the documents' course, when they all belong to the same one (per-course quiz stats)
+        "courseId": courses.pop() if len(courses) == 1 else None,
         "documentIds": list(body.document_ids or []),
         "titles": titles,
         "units": [{"d": r.document_id, "h": r.holder, "i": r.index} for r in refs],

@@ -145,3 +145,19 @@ def delete_quiz(db: Client, uid: str, quiz_id: str) -> int:
     fs.delete_matching(db, ref.collection(STEPS))
     ref.delete()
     return attempts
+
+
+COURSE_STATS_MAX = 1000  # quizzes of one course read for its statistics (newest first)
+
+
+def course_quiz_stats(db: Client, uid: str, course_id: str) -> list[dict[str, Any]]:
+    """The ``stats`` maps of a course's quizzes (at most :data:`COURSE_STATS_MAX`, newest
+    first; index: quizzes (courseId, createdAt desc))."""
+    query = (
+        quizzes_col(db, uid)
+        .where(filter=fs.where("courseId", "==", course_id))
+        .order_by("createdAt", direction="DESCENDING")
+        .select(["stats"])
+        .limit(COURSE_STATS_MAX)
+    )
+    return [dict(fs.data_of(s).get("stats") or {}) for s in query.stream()]

@@ -135,6 +135,8 @@ def create_quiz(
     """A quiz from a deck (ready at once) or from documents (a job: ``generating``).
     ``(quiz, created)``; a retry with the same ``id`` and body answers the same quiz."""
     now = now or fs.utcnow()
+    if body.id == "stats":  # GET /quizzes/stats is the course statistics
+        raise errors.Invalid("The quiz id 'stats' is reserved.", code="reserved_id")
     quiz_id = body.id or uuid.uuid4().hex[:20]
     digest = request_hash(body)
     existing = repo.read_quiz(db, uid, quiz_id)
@@ -210,6 +212,29 @@ def get_quiz(db: Client, uid: str, quiz_id: str) -> api.Quiz:
 def list_quizzes(db: Client, uid: str, query: api.QuizListQuery) -> api.QuizPage:
     rows, next_cursor = repo.page_quizzes(db, uid, query.cursor, query.limit, course_id=query.course_id)
     return api.QuizPage(quizzes=[quiz_view(q, d, questions=False) for q, d in rows], next_cursor=next_cursor)
+
+
+def course_stats(db: Client, uid: str, course_id: str) -> api.QuizCourseStats:
+    """The course's quizzes together (one read per quiz, at most a thousand)."""
+    rows = repo.course_quiz_stats(db, uid, course_id)
+    taken = [r for r in rows if int(r.get("submitted") or 0) > 0 and r.get("bestPercent") is not None]
+    last = [r["lastSubmittedAt"] for r in taken if r.get("lastSubmittedAt") is not None]
+
+    def mean(key: str) -> float | None:
+        values = [float(r[key]) for r in taken if r.get(key) is not None]
+        return round(sum(values) / len(values), 1) if values else None
+
+    return api.QuizCourseStats(
+        course_id=course_id,
+        quizzes=len(rows),
+        taken=len(taken),
+        attempts=sum(int(r.get("attempts") or 0) for r in rows),
+        submitted=sum(int(r.get("submitted") or 0) for r in rows),
+        mean_best_percent=mean("bestPercent"),
+        mean_last_percent=mean("lastPercent"),
+        best_percent=max((float(r["bestPercent"]) for r in taken), default=None),
+        last_submitted_at=max(last, default=None),
+    )
 
 
 def delete_quiz(db: Client, uid: str, quiz_id: str) -> api.QuizDeleted:

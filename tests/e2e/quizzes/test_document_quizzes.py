@@ -124,3 +124,17 @@ def test_late_step_deliveries_after_the_job_ended_change_nothing(
     assert after["tokens"] == before["tokens"]
     # a retried create answers the same quiz
     assert client.quiz(200, id="dup-steps-1", documentIds=[doc], count=6)["id"] == quiz["id"]
+
+
+def test_a_quiz_from_a_courses_documents_belongs_to_that_course(client: Client, pdf: bytes) -> None:
+    course = client.ok("POST", "/courses", 201, json={"name": "Reading"})["id"]
+    doc = ready_pdf(client, pdf)
+    outside = client.call("POST", "/quizzes", json={"documentIds": [doc], "count": 3})
+    assert outside.status_code == 202, outside.text
+    assert outside.json().get("courseId") is None  # not in a course yet
+    client.ok("PATCH", f"/documents/{doc}", json={"courseId": course})
+    inside = client.call("POST", "/quizzes", json={"documentIds": [doc], "count": 3})
+    assert inside.status_code == 202, inside.text
+    assert inside.json()["courseId"] == course
+    listed = client.ok("GET", "/quizzes", params={"courseId": course})["quizzes"]
+    assert [q["id"] for q in listed] == [inside.json()["id"]]
