@@ -128,7 +128,7 @@ def test_reviews_keep_the_due_histogram_and_undo_takes_the_card_back(
 def test_a_review_that_reaches_the_refit_threshold_gets_the_user_fitted_by_the_daily_job(
     client: Client, user: User, firestore_db: Any
 ) -> None:
-    seed_reviews(firestore_db, user.uid, 1200)  # the count is past the first fit's threshold
+    seed_reviews(firestore_db, user.uid, 1500)  # past the first fit's threshold; the student a fit helps
     doc = firestore_db.collection("users").document(user.uid)
     assert not doc.get().to_dict().get("fsrsRefitDue")
     assert client.review(client.card(client.deck()), 3).status_code == 200  # the review marks the user
@@ -143,4 +143,5 @@ def test_a_review_that_reaches_the_refit_threshold_gets_the_user_fitted_by_the_d
     assert fitted["lastRun"]["outcome"] == "adopted"
     stored = doc.get().to_dict()
     assert stored["fsrsRefitDue"] is False
-    assert stored["fsrsNextFitAt"] == int(1201 * 1.25)
+    assert fitted["lastRun"]["reviews"] == 1501
+    assert stored["fsrsNextFitAt"] == int(1501 * 1.25)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.ai import conftest
+from tests import conftest
 
 
 def test_a_key_under_the_stack_fails_elsewhere_skips_and_none_runs() -> None:
