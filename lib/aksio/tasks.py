@@ -80,25 +80,25 @@ def build_task(
         "name": f"{queue_path()}/tasks/{task_id(uid, job_id, step, attempt, kind)}",
         "http_request": request,
     }
-    if delay_seconds > 0:
-        from google.protobuf import timestamp_pb2
-
-        ts = timestamp_pb2.Timestamp()
-        ts.FromDatetime(datetime.now(UTC) + timedelta(seconds=delay_seconds))
-        task["schedule_time"] = ts
-    return task
+    return schedule_at(task, delay_seconds)
 
 
 def enqueue_step(
     uid: str, job_id: str, step: int, *, delay_seconds: float = 0, attempt: int = 0, kind: str = "cards"
 ) -> bool:
     """Enqueue ``step`` of the job; False when a task of that name already existed."""
+    task = build_task(uid, job_id, step, delay_seconds=delay_seconds, attempt=attempt, kind=kind)
+    return create(task, {"jobId": job_id, "step": step})
+
+
+def create(task: dict[str, Any], log_extra: dict[str, Any]) -> bool:
+    """Create ``task`` on the queue; False when a task of its name already existed (the same
+    name is one task: a step or a job enqueued twice runs once)."""
     from google.api_core import exceptions as gexc
 
     from aksio import deadlines
     from aksio.clients import tasks_client
 
-    task = build_task(uid, job_id, step, delay_seconds=delay_seconds, attempt=attempt, kind=kind)
     try:
         tasks_client().create_task(
             parent=queue_path(),
@@ -107,9 +107,20 @@ def enqueue_step(
             retry=deadlines.tasks_retry(),
         )
     except gexc.AlreadyExists:
-        _log.info("task already enqueued", extra={"jobId": job_id, "step": step})
+        _log.info("task already enqueued", extra=log_extra)
         return False
     return True
+
+
+def schedule_at(task: dict[str, Any], delay_seconds: float) -> dict[str, Any]:
+    """``task`` to run ``delay_seconds`` from now (0: at once)."""
+    if delay_seconds > 0:
+        from google.protobuf import timestamp_pb2
+
+        ts = timestamp_pb2.Timestamp()
+        ts.FromDatetime(datetime.now(UTC) + timedelta(seconds=delay_seconds))
+        task["schedule_time"] = ts
+    return task
 
 
 def verify_scheduled_caller(request: Request, function: str) -> str:
@@ -298,11 +309,6 @@ def enqueue_call(function: str, name: str, payload: dict[str, Any], *, delay_sec
     """Enqueue a POST of ``payload`` (JSON) to task function ``function``, named ``name``
     (the same name twice is one task: False when it existed), with an OIDC token of the
     queue's account for that function's URL (the local Tasks emulator mints them too)."""
-    from google.api_core import exceptions as gexc
-
-    from aksio import deadlines
-    from aksio.clients import tasks_client
-
     target = function_url(function)
     request: dict[str, Any] = {
         "http_method": "POST",
@@ -314,23 +320,7 @@ def enqueue_call(function: str, name: str, payload: dict[str, Any], *, delay_sec
     if cfg.tasks_service_account:
         request["oidc_token"] = {"service_account_email": cfg.tasks_service_account, "audience": target}
     task: dict[str, Any] = {"name": f"{queue_path()}/tasks/{name}", "http_request": request}
-    if delay_seconds > 0:
-        from google.protobuf import timestamp_pb2
-
-        ts = timestamp_pb2.Timestamp()
-        ts.FromDatetime(datetime.now(UTC) + timedelta(seconds=delay_seconds))
-        task["schedule_time"] = ts
-    try:
-        tasks_client().create_task(
-            parent=queue_path(),
-            task=task,  # type: ignore[arg-type]
-            timeout=deadlines.TASKS_TIMEOUT_S,
-            retry=deadlines.tasks_retry(),
-        )
-    except gexc.AlreadyExists:
-        _log.info("task already enqueued", extra={"function": function})
-        return False
-    return True
+    return create(schedule_at(task, delay_seconds), {"function": function})
 
 
 def verify_function_caller(request: Request, function: str) -> str:

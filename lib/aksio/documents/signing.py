@@ -102,14 +102,7 @@ def sign_put(
         "content_type": content_type,
         "headers": {k: v for k, v in headers.items() if k != "Content-Type"},
     }
-    emulator = get_config().storage_emulator_host
-    if emulator:
-        endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
-        credentials = _local_credentials(get_config().storage_signer_key_file)
-        kw |= {"credentials": credentials, "api_access_endpoint": endpoint.rstrip("/")}
-    else:
-        kw |= _runtime_signer()
-    url = blob.generate_signed_url(**kw)
+    url = blob.generate_signed_url(**(kw | _signer()))
     return SignedUpload(url=url, method="PUT", headers=headers, expires_at=now + EXPIRY)
 
 
@@ -119,11 +112,15 @@ def sign_get(bucket: Any, object_path: str, expiry: timedelta, filename: str | N
     kw: dict[str, Any] = {"version": "v4", "method": "GET", "expiration": expiry}
     if filename:
         kw["response_disposition"] = f'attachment; filename="{filename}"'
+    return str(bucket.blob(object_path).generate_signed_url(**(kw | _signer())))
+
+
+def _signer() -> dict[str, Any]:
+    """How URLs are signed: locally with the stack's signer key against the storage front,
+    in production by the function's own service account (signBlob)."""
     emulator = get_config().storage_emulator_host
-    if emulator:
-        endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
-        credentials = _local_credentials(get_config().storage_signer_key_file)
-        kw |= {"credentials": credentials, "api_access_endpoint": endpoint.rstrip("/")}
-    else:
-        kw |= _runtime_signer()
-    return str(bucket.blob(object_path).generate_signed_url(**kw))
+    if not emulator:
+        return _runtime_signer()
+    endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
+    credentials = _local_credentials(get_config().storage_signer_key_file)
+    return {"credentials": credentials, "api_access_endpoint": endpoint.rstrip("/")}

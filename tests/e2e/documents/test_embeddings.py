@@ -69,3 +69,84 @@ def test_vectors_are_stored_and_searched_with_find_nearest(
     hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=1)
     assert hits[0].heading == "Plants"
     ai.reset_provider(None)
+
+
+def test_a_spent_embedding_budget_embeds_nothing_and_search_stays_lexical(
+    client: Client, storage: Storage, firestore_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The month's embedding tokens are used up: a document is processed without a single
+    embeddings call (it stays lexical, nothing more is counted), and a question is searched
+    lexically, also without an embeddings call. Both reserve before they embed."""
+    from datetime import UTC, datetime
+
+    from aksio import plans
+    from aksio.ai.offline import OfflineProvider
+    from aksio.documents import process, retrieval
+
+    calls: list[int] = []
+
+    class Counting(OfflineProvider):
+        def embed(self, texts: Any) -> Any:
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    uid = client.user.uid
+    doc_id = client.upload("spent.md", samples.MD, TEXT.encode())
+    assert client.wait(doc_id)["status"] == "ready"
+    month = datetime.now(UTC).strftime("%Y-%m")
+    usage = firestore_db.document(f"users/{uid}/usage/{month}")
+    limit = plans.FREE.limits.embedding_tokens_per_month
+    usage.set({"embeddingTokens": limit}, merge=True)
+
+    monkeypatch.setenv("DOCUMENTS_EMBEDDINGS", "on")
+    get_config.cache_clear()
+    ai.reset_provider(Counting())
+    obj = storage.obj(f"users/{uid}/documents/{doc_id}/spent.md")
+    assert obj is not None
+    newer = obj | {"generation": str(int(obj["generation"]) + 1)}
+    assert process.handle(process.Event(id="e-spent", type="t", source="s", time=None, data=newer)) == "ready"
+    assert firestore_db.document(f"users/{uid}/documents/{doc_id}").get().to_dict()["embeddingModel"] is None
+    hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=2)
+    assert "Chloroplasts" in hits[0].text  # found lexically
+    assert calls == []
+    assert usage.get().to_dict()["embeddingTokens"] == limit
+    ai.reset_provider(None)
+
+
+def test_with_the_budget_spent_an_embedded_document_is_searched_without_embedding_the_question(
+    client: Client, storage: Storage, firestore_db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from aksio import plans
+    from aksio.ai.offline import OfflineProvider
+    from aksio.documents import process, retrieval
+
+    calls: list[int] = []
+
+    class Counting(OfflineProvider):
+        def embed(self, texts: Any) -> Any:
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    uid = client.user.uid
+    doc_id = client.upload("vectors.md", samples.MD, TEXT.encode())
+    assert client.wait(doc_id)["status"] == "ready"
+    monkeypatch.setenv("DOCUMENTS_EMBEDDINGS", "on")
+    get_config.cache_clear()
+    ai.reset_provider(Counting())
+    obj = storage.obj(f"users/{uid}/documents/{doc_id}/vectors.md")
+    assert obj is not None
+    newer = obj | {"generation": str(int(obj["generation"]) + 1)}
+    assert process.handle(process.Event(id="e-vectors", type="t", source="s", time=None, data=newer)) == "ready"
+    assert firestore_db.document(f"users/{uid}/documents/{doc_id}").get().to_dict()["embeddingModel"] == "Counting"
+    assert calls  # the chunks were embedded while there was budget
+
+    calls.clear()
+    month = datetime.now(UTC).strftime("%Y-%m")
+    limit = plans.FREE.limits.embedding_tokens_per_month
+    firestore_db.document(f"users/{uid}/usage/{month}").set({"embeddingTokens": limit}, merge=True)
+    hits = retrieval.top_k(firestore_db, uid, "what does photosynthesis fix?", [doc_id], k=2)
+    assert "Chloroplasts" in hits[0].text  # found lexically
+    assert calls == []  # the question was not embedded: its reservation did not fit
+    ai.reset_provider(None)
