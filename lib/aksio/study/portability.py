@@ -3,13 +3,14 @@ reading a deck with all its cards for an export (``.apkg``, CSV). Part of the st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+import dataclasses
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio.study import queries as q
-from aksio.study.model import Content, cloze_cards, new_card, note_id
+from aksio.study.model import Content, Schedule, cloze_cards, new_card, note_id
 from aksio.study.repository import FirestoreStudy, StudyTx
 from aksio.study.service import live_deck
 
@@ -18,21 +19,37 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def import_notes(
-    db: Client, uid: str, deck_id: str, notes: Sequence[tuple[str, str, str | None, Sequence[str]]], *, batch: int = 200
+    db: Client,
+    uid: str,
+    deck_id: str,
+    notes: Sequence[tuple[str, str, str | None, Sequence[str]]],
+    *,
+    schedules: Sequence[Mapping[int, Schedule]] | None = None,
+    batch: int = 200,
 ) -> tuple[int, int]:
     """Create the cards of ``notes`` (``(front, back, cloze text or None, tags)``) in deck
     ``deck_id``, ``batch`` cards per transaction; returns ``(created, already there)``. Card
     ids follow from the content, so running it again (a retried import) creates only what is
-    missing: an import interrupted part way is finished by its retry."""
+    missing: an import interrupted part way is finished by its retry. ``schedules`` (one map
+    per note: 0 for a basic card, the cloze number for a cloze card) gives cards their
+    schedule (an imported review history); the others start new. The user's ``nextDueAt`` is
+    lowered to the earliest due of the scheduled cards."""
     now = fs.utcnow()
     docs: dict[str, dict[str, Any]] = {}
-    for front, back, cloze, tags in notes:
+    earliest: datetime | None = None
+    for n, (front, back, cloze, tags) in enumerate(notes):
         contents = cloze_cards(cloze) if cloze is not None else [Content(front=front, back=back)]
         note = note_id(deck_id, cloze) if cloze is not None else None
+        of_note = schedules[n] if schedules is not None else {}
         for content in contents:
             card_id, doc = new_card(
                 deck_id, content, note=note, tags=[*tags, "imported"], now=now + timedelta(microseconds=len(docs))
             )
+            schedule = of_note.get(content.cloze_index or 0)
+            if schedule is not None and card_id not in docs:
+                doc |= dataclasses.replace(schedule, tags=tuple(doc["tags"])).to_stored()
+                if schedule.due is not None and (earliest is None or schedule.due < earliest):
+                    earliest = schedule.due
             docs.setdefault(card_id, doc)
     items = list(docs.items())
     created = 0
@@ -48,7 +65,18 @@ def import_notes(
             return len(fresh)
 
         created += FirestoreStudy(db, uid).run(create, what="card import")
+    if earliest is not None:
+        _lower_next_due(db, uid, earliest)
     return created, len(items) - created
+
+
+def _lower_next_due(db: Client, uid: str, due: datetime) -> None:
+    def lower(tx: Any) -> None:
+        current = fs.read_user(db, uid, tx).get("nextDueAt")
+        if current is None or due < current:
+            tx.set(fs.user_doc(db, uid), {"nextDueAt": due}, merge=True)
+
+    fs.run_transaction(db, lower, what="import next due")
 
 
 def deck_with_cards(db: Client, uid: str, deck_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
