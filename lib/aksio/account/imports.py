@@ -82,7 +82,7 @@ def create(db: Client, uid: str, body: Any) -> Json:
         "expireAt": now + RECORD_KEEP,
     }
     repo.create_import(db, uid, import_id, doc)
-    signed = signing.sign_put(_bucket(), object_path(uid, import_id), body.content_type, MAX_BYTES, now=now)
+    signed = signing.sign_put(_bucket(), object_path(uid, import_id), body.content_type, body.size_bytes, now=now)
     upload = {"url": signed.url, "method": signed.method, "headers": signed.headers}
     upload["expiresAt"] = iso(signed.expires_at)
     return {"import": view(import_id, doc), "upload": upload}
