@@ -185,7 +185,7 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
 
     fs.run_transaction(db, finish, what="import finish")
     _delete_file(blob)
-    _log.info("import done", extra={"importId": import_id, "notes": len(notes_found), "created": created})
+    _log.info("import done", extra={"importId": import_id, "notes": len(notes_found), "cardsCreated": created})
     return "done"
 
 
