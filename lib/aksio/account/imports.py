@@ -82,6 +82,7 @@ def create(db: Client, uid: str, body: Any) -> Json:
         "expireAt": now + RECORD_KEEP,
     }
     repo.create_import(db, uid, import_id, doc)
+    # signed for the declared size, once (like a document upload: aksio.documents.signing)
     signed = signing.sign_put(_bucket(), object_path(uid, import_id), body.content_type, body.size_bytes, now=now)
     upload = {"url": signed.url, "method": signed.method, "headers": signed.headers}
     upload["expiresAt"] = iso(signed.expires_at)

@@ -122,10 +122,8 @@ def sign_get(bucket: Any, object_path: str, expiry: timedelta, filename: str | N
     emulator = get_config().storage_emulator_host
     if emulator:
         endpoint = emulator if emulator.startswith("http") else f"http://{emulator}"
-        kw |= {
-            "credentials": _local_credentials(get_config().storage_signer_key_file),
-            "api_access_endpoint": endpoint.rstrip("/"),
-        }
+        credentials = _local_credentials(get_config().storage_signer_key_file)
+        kw |= {"credentials": credentials, "api_access_endpoint": endpoint.rstrip("/")}
     else:
         kw |= _runtime_signer()
     return str(bucket.blob(object_path).generate_signed_url(**kw))
