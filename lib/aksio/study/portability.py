@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
@@ -33,10 +33,9 @@ def import_notes(
     missing: an import interrupted part way is finished by its retry. ``schedules`` (one map
     per note: 0 for a basic card, the cloze number for a cloze card) gives cards their
     schedule (an imported review history); the others start new. The user's ``nextDueAt`` is
-    lowered to the earliest due of the scheduled cards."""
+    lowered to the earliest due of the scheduled cards, in the transaction that creates them."""
     now = fs.utcnow()
     docs: dict[str, dict[str, Any]] = {}
-    earliest: datetime | None = None
     for n, (front, back, cloze, tags) in enumerate(notes):
         contents = cloze_cards(cloze) if cloze is not None else [Content(front=front, back=back)]
         note = note_id(deck_id, cloze) if cloze is not None else None
@@ -48,8 +47,6 @@ def import_notes(
             schedule = of_note.get(content.cloze_index or 0)
             if schedule is not None and card_id not in docs:
                 doc |= dataclasses.replace(schedule, tags=tuple(doc["tags"])).to_stored()
-                if schedule.due is not None and (earliest is None or schedule.due < earliest):
-                    earliest = schedule.due
             docs.setdefault(card_id, doc)
     items = list(docs.items())
     created = 0
@@ -60,23 +57,18 @@ def import_notes(
             live_deck(tx.deck(deck_id), deck_id)
             present = tx.cards([cid for cid, _ in part])
             fresh = [(cid, doc) for cid, doc in part if present.get(cid) is None]
+            dues = [doc["due"] for _, doc in fresh if doc.get("state") != "new" and doc.get("due") is not None]
+            if dues:  # scheduled cards: the user's next due may come sooner
+                _, user, _ = tx.card_and_user(part[0][0], user=True)
+                current = (user or {}).get("nextDueAt")
+                if current is None or min(dues) < current:
+                    tx.set_next_due(min(dues))
             for cid, doc in fresh:
                 tx.create_card(cid, doc)
             return len(fresh)
 
         created += FirestoreStudy(db, uid).run(create, what="card import")
-    if earliest is not None:
-        _lower_next_due(db, uid, earliest)
     return created, len(items) - created
-
-
-def _lower_next_due(db: Client, uid: str, due: datetime) -> None:
-    def lower(tx: Any) -> None:
-        current = fs.read_user(db, uid, tx).get("nextDueAt")
-        if current is None or due < current:
-            tx.set(fs.user_doc(db, uid), {"nextDueAt": due}, merge=True)
-
-    fs.run_transaction(db, lower, what="import next due")
 
 
 def deck_with_cards(db: Client, uid: str, deck_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:

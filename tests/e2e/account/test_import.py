@@ -157,7 +157,7 @@ def test_a_deck_exported_and_imported_again_gives_the_same_cards(  # as CSV and 
 
 
 def test_an_anki_package_with_history_keeps_each_card_in_its_schedule(
-    client_for: Callable[[User], Client], user: User
+    client_for: Callable[[User], Client], user: User, firestore_db: Any
 ) -> None:
     """A package made by Anki's own library (tests/ankideck.py): the reviewed cards come in
     with their FSRS memory state, due at their last review plus Anki's interval; a card never
@@ -200,6 +200,9 @@ def test_an_anki_package_with_history_keeps_each_card_in_its_schedule(
         stability, difficulty = memory_state(reviews_of(rows), parameters)
         assert card["stability"] == pytest.approx(stability, abs=1e-6, rel=0)
         assert card["difficulty"] == pytest.approx(difficulty, abs=1e-6, rel=0)
+    # the reminders look at the user's next due: the earliest of the imported cards
+    next_due = firestore_db.collection("users").document(user.uid).get().to_dict()["nextDueAt"]
+    assert next_due == min(datetime.fromisoformat(c["due"]) for c in cards if c["state"] != "new")
     review_card = next(c for c in by_note.values() if c["state"] == "review")
     r = client.call(
         "POST", "/review-card", json={"cardId": review_card["id"], "rating": 3, "reviewId": "imported-review-1"}
