@@ -154,13 +154,17 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
     if len(content) > MAX_BYTES:
         return _fail(db, uid, import_id, errors.TooLarge(f"Over {MAX_BYTES} bytes.", code="file_too_large"))
     extra: dict[str, Any] = {}
+    schedules: list[dict[int, Any]] | None = None
     try:
         if content[:2] == b"PK":  # a ZIP: an Anki package
             from aksio.account import apkg
 
             package = apkg.parse(content)
             notes_found = package.notes
+            schedules = _schedules(db, uid, package.histories)
+            scheduled = sum(len(s) for s in schedules)
             extra = {"mediaSkipped": package.media_skipped, "notesSkipped": package.skipped_empty}
+            extra |= {"reviewsRead": package.reviews, "cardsScheduled": scheduled}
         else:
             notes_found = textimport.parse(content).notes
     except errors.Invalid as bad:
@@ -170,7 +174,7 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
     name = str(data.get("deckName") or data.get("filename") or "Imported")[:100]
     study.create_deck(db, uid, study_api.NewDeck(id=deck_id, name=name))
     notes = [(n.front, n.back, n.cloze, n.tags) for n in notes_found]
-    created, existing = portability.import_notes(db, uid, deck_id, notes)
+    created, existing = portability.import_notes(db, uid, deck_id, notes, schedules=schedules)
     now = fs.utcnow()
     result = {"notes": len(notes_found), "cardsCreated": created, "cardsExisting": existing} | extra
 
@@ -182,8 +186,28 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
 
     fs.run_transaction(db, finish, what="import finish")
     _delete_file(blob)
-    _log.info("import done", extra={"importId": import_id, "notes": len(notes_found), "created": created})
+    _log.info("import done", extra={"importId": import_id, "notes": len(notes_found), "cardsCreated": created})
     return "done"
+
+
+def _schedules(db: Client, uid: str, histories: list[dict[int, Any]]) -> list[dict[int, Any]]:
+    """Each note's cards' schedules from their Anki review history (cards without a review
+    are left out: they start new), with the user's FSRS parameters and desired retention."""
+    from aksio import prefs
+    from aksio.account import revlog
+    from aksio.study.reviews import scheduler_config
+
+    user = fs.read_user(db, uid)
+    config = scheduler_config(user, prefs.of_user(user))
+    keys = [(n, key) for n, of_note in enumerate(histories) for key in of_note]
+    made = revlog.schedules(
+        [histories[n][key] for n, key in keys], parameters=config.parameters, retention=config.desired_retention
+    )
+    out: list[dict[int, Any]] = [{} for _ in histories]
+    for (n, key), schedule in zip(keys, made, strict=True):
+        if schedule is not None:
+            out[n][key] = schedule
+    return out
 
 
 def _delete_file(blob: Any) -> None:

@@ -3,13 +3,14 @@ reading a deck with all its cards for an export (``.apkg``, CSV). Part of the st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aksio import firestore as fs
 from aksio.study import queries as q
-from aksio.study.model import Content, cloze_cards, new_card, note_id
+from aksio.study.model import Content, Schedule, cloze_cards, new_card, note_id
 from aksio.study.repository import FirestoreStudy, StudyTx
 from aksio.study.service import live_deck
 
@@ -18,21 +19,34 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def import_notes(
-    db: Client, uid: str, deck_id: str, notes: Sequence[tuple[str, str, str | None, Sequence[str]]], *, batch: int = 200
+    db: Client,
+    uid: str,
+    deck_id: str,
+    notes: Sequence[tuple[str, str, str | None, Sequence[str]]],
+    *,
+    schedules: Sequence[Mapping[int, Schedule]] | None = None,
+    batch: int = 200,
 ) -> tuple[int, int]:
     """Create the cards of ``notes`` (``(front, back, cloze text or None, tags)``) in deck
     ``deck_id``, ``batch`` cards per transaction; returns ``(created, already there)``. Card
     ids follow from the content, so running it again (a retried import) creates only what is
-    missing: an import interrupted part way is finished by its retry."""
+    missing: an import interrupted part way is finished by its retry. ``schedules`` (one map
+    per note: 0 for a basic card, the cloze number for a cloze card) gives cards their
+    schedule (an imported review history); the others start new. The user's ``nextDueAt`` is
+    lowered to the earliest due of the scheduled cards, in the transaction that creates them."""
     now = fs.utcnow()
     docs: dict[str, dict[str, Any]] = {}
-    for front, back, cloze, tags in notes:
+    for n, (front, back, cloze, tags) in enumerate(notes):
         contents = cloze_cards(cloze) if cloze is not None else [Content(front=front, back=back)]
         note = note_id(deck_id, cloze) if cloze is not None else None
+        of_note = schedules[n] if schedules is not None else {}
         for content in contents:
             card_id, doc = new_card(
                 deck_id, content, note=note, tags=[*tags, "imported"], now=now + timedelta(microseconds=len(docs))
             )
+            schedule = of_note.get(content.cloze_index or 0)
+            if schedule is not None and card_id not in docs:
+                doc |= dataclasses.replace(schedule, tags=tuple(doc["tags"])).to_stored()
             docs.setdefault(card_id, doc)
     items = list(docs.items())
     created = 0
@@ -43,6 +57,12 @@ def import_notes(
             live_deck(tx.deck(deck_id), deck_id)
             present = tx.cards([cid for cid, _ in part])
             fresh = [(cid, doc) for cid, doc in part if present.get(cid) is None]
+            dues = [doc["due"] for _, doc in fresh if doc.get("state") != "new" and doc.get("due") is not None]
+            if dues:  # scheduled cards: the user's next due may come sooner
+                _, user, _ = tx.card_and_user(part[0][0], user=True)
+                current = (user or {}).get("nextDueAt")
+                if current is None or min(dues) < current:
+                    tx.set_next_due(min(dues))
             for cid, doc in fresh:
                 tx.create_card(cid, doc)
             return len(fresh)

@@ -131,7 +131,15 @@ def test_a_deck_exported_and_imported_again_gives_the_same_cards(  # as CSV and 
     imp = upload(client, package, "round-trip.apkg", deck="From the package")
     client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
     back = wait_import(client, imp["id"])
-    assert back["result"] == {"notes": 3, "cardsCreated": 4, "cardsExisting": 0, "mediaSkipped": 0, "notesSkipped": 0}
+    assert back["result"] == {
+        "notes": 3,
+        "cardsCreated": 4,
+        "cardsExisting": 0,
+        "mediaSkipped": 0,
+        "notesSkipped": 0,
+        "reviewsRead": 0,
+        "cardsScheduled": 0,
+    }
     from_package = client.ok("GET", "/cards", params={"deckId": back["deckId"]})["cards"]
 
     # an Anki field is HTML: a run of spaces or a tab inside a line reads as one space
@@ -146,3 +154,58 @@ def test_a_deck_exported_and_imported_again_gives_the_same_cards(  # as CSV and 
     assert (failed["status"], failed["error"]["code"]) == ("failed", "not_a_zip")
     missing = client.call("POST", "/account/exports/deck", json={"deckId": "nope", "format": "csv"})
     assert missing.status_code == 404
+
+
+def test_an_anki_package_with_history_keeps_each_card_in_its_schedule(
+    client_for: Callable[[User], Client], user: User, firestore_db: Any
+) -> None:
+    """A package made by Anki's own library (tests/ankideck.py): the reviewed cards come in
+    with their FSRS memory state, due at their last review plus Anki's interval; a card never
+    reviewed is new; an imported card is then reviewed like any other."""
+    from datetime import UTC, datetime, timedelta
+
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    from tests import ankideck
+    from tests.fsrs6_reference import memory_state
+    from tests.unit.account.test_apkg_history import reviews_of
+
+    client = client_for(user)
+    made = ankideck.package(notes=30, revlog=240, cloze_share=0.0, seed=5)
+    imp = upload(client, made.data, "biology.apkg", deck="Biology")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    done = wait_import(client, imp["id"])
+    assert done["status"] == "succeeded", done
+    reviewed = {key: rows for key, rows in made.histories.items() if reviews_of(rows)}
+    assert done["result"]["reviewsRead"] == 240
+    assert done["result"]["cardsScheduled"] == len(reviewed)
+    cards = client.ok("GET", "/cards", params={"deckId": done["deckId"], "limit": 100})["cards"]
+    assert len(cards) == 30
+    by_note = {int(c["front"].removeprefix("Term ")): c for c in cards}
+    parameters = DEFAULT_PARAMETERS  # a new user's: FSRS-6's defaults
+    for n, card in by_note.items():
+        rows = reviewed.get(f"{n}:0")
+        if rows is None:
+            assert (card["state"], card.get("stability")) == ("new", None)
+            continue
+        last = max(r for r in rows if r[1])
+        at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=last[0])
+        assert datetime.fromisoformat(card["lastReview"]) == at
+        if last[3] > 0:  # a review card: due after Anki's interval
+            assert card["state"] == "review"
+            assert datetime.fromisoformat(card["due"]) == at + timedelta(days=last[3])
+        else:  # in a (re)learning step: due after the step's seconds
+            assert card["state"] in ("learning", "relearning")
+            assert datetime.fromisoformat(card["due"]) == at + timedelta(seconds=-last[3])
+        stability, difficulty = memory_state(reviews_of(rows), parameters)
+        assert card["stability"] == pytest.approx(stability, abs=1e-6, rel=0)
+        assert card["difficulty"] == pytest.approx(difficulty, abs=1e-6, rel=0)
+    # the reminders look at the user's next due: the earliest of the imported cards
+    next_due = firestore_db.collection("users").document(user.uid).get().to_dict()["nextDueAt"]
+    assert next_due == min(datetime.fromisoformat(c["due"]) for c in cards if c["state"] != "new")
+    review_card = next(c for c in by_note.values() if c["state"] == "review")
+    r = client.call(
+        "POST", "/review-card", json={"cardId": review_card["id"], "rating": 3, "reviewId": "imported-review-1"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["card"]["stability"] > review_card["stability"]
