@@ -1,4 +1,6 @@
-"""Cloud Tasks: enqueue a step of a generation job, and check who calls ``run-generation``.
+"""Cloud Tasks and Cloud Scheduler callers: enqueue a task (a generation or quiz step with
+:func:`enqueue_step`, a call of any task function with :func:`enqueue_call`), and check who
+calls (:func:`verify_task_caller`, :func:`verify_function_caller`, :func:`verify_scheduled_caller`).
 
 Where a task goes and how it authenticates, one path everywhere: ``$RUN_GENERATION_URL``
 (production; locally ``$GATEWAY_URL/run-generation``) with an OIDC token Cloud Tasks mints
@@ -9,6 +11,11 @@ its certificates), issuer, audience, expiry, and that the email is the queue's a
 verified. In production the service is also deployed without public access, so IAM checks
 the token first (and Cloud Run then hands it over with its signature removed: only its
 claims are checked then, production only).
+
+Other task functions (``optimize-fsrs``, ``account-jobs``) get the same OIDC token for their
+own URL, ``$<NAME>_URL`` (terraform sets it on the functions that call them and on themselves;
+locally ``$GATEWAY_URL/<name>``). Scheduler jobs carry the scheduler's OIDC identity; locally,
+where the stack's scheduler mints none, its shared secret stands in (never in production).
 
 Task names are deterministic per job step, so enqueuing the same step twice creates one
 task (``AlreadyExists`` is success, as the local emulator answers too).
