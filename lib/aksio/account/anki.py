@@ -1,14 +1,24 @@
 """Decks as Anki packages (``.apkg``), written by genanki: a basic card is a note of the
 Basic type (Front, Back), the cards of one cloze note are one note of the Cloze type (Text).
 Ids are derived from ours, so exporting a deck twice gives notes Anki recognises as the same
-(a re-import updates them instead of duplicating them)."""
+(a re-import updates them instead of duplicating them).
+
+A card that is not new keeps its place (:func:`schedule_columns`): its ``cards`` row gets the
+type, queue, interval, due, reps and lapses Anki reads, and ``data`` the FSRS memory state as
+Anki 23.10+ stores it (rslib ``CardData``: ``{"s": stability, "d": difficulty, "dr": desired
+retention}``)."""
 
 from __future__ import annotations
 
 import hashlib
 import html
+import io
+import json
 import os
+import sqlite3
 import tempfile
+import zipfile
+from datetime import UTC, datetime
 from typing import Any
 
 # Fixed model ids: the same note types in every package we write.
@@ -25,7 +35,96 @@ def field(text: Any) -> str:
     return html.escape(str(text or "")).replace("\n", "<br>")
 
 
-def package(deck_id: str, name: str, cards: list[dict[str, Any]]) -> bytes:
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            return _time(datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
+def schedule_columns(card: dict[str, Any], crt: int, retention: float) -> dict[str, Any] | None:
+    """The ``cards`` columns of a card that is not new (None: leave it new). ``crt`` is the
+    collection's creation (epoch seconds): a review card's ``due`` counts days from it, a
+    learning card's is epoch seconds; ``ivl`` is the days from the last review to due."""
+    state = card.get("state")
+    stability, difficulty = card.get("stability"), card.get("difficulty")
+    due = _time(card.get("due"))
+    if state not in ("learning", "review", "relearning") or stability is None or difficulty is None or due is None:
+        return None
+    last = _time(card.get("lastReview")) or due
+    kind = {"learning": 1, "review": 2, "relearning": 3}[state]
+    if state == "review":
+        ivl = max(1, round((due - last).total_seconds() / 86_400))
+        due_col, queue = (int(due.timestamp()) - crt) // 86_400, 2
+    else:
+        ivl, due_col, queue = 0, int(due.timestamp()), 1
+    data = {"s": float(stability), "d": float(difficulty), "dr": float(retention)}
+    return {
+        "type": kind,
+        "queue": -1 if card.get("suspended") else queue,
+        "ivl": ivl,
+        "due": due_col,
+        "reps": int(card.get("reps") or 0),
+        "lapses": int(card.get("lapses") or 0),
+        "left": 0 if state == "review" else 1,
+        "data": json.dumps(data, separators=(",", ":")),
+    }
+
+
+def _card_key(card: dict[str, Any]) -> tuple[str, int]:
+    """(note guid, card ord) of our card in the package."""
+    if card.get("kind") == "cloze" and card.get("text"):
+        return genanki_guid(str(card.get("noteId") or card["id"])), max(0, int(card.get("clozeIndex") or 1) - 1)
+    return genanki_guid(str(card["id"])), 0
+
+
+def genanki_guid(our_id: str) -> str:
+    import genanki
+
+    return str(genanki.guid_for("aksio", our_id))
+
+
+def with_schedules(data: bytes, cards: list[dict[str, Any]], retention: float) -> bytes:
+    """The package ``data`` with each card's schedule written into its collection."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    fd, path = tempfile.mkstemp(suffix=".anki2")
+    os.close(fd)
+    try:
+        with open(path, "wb") as f:
+            f.write(src.read("collection.anki2"))
+        con = sqlite3.connect(path)
+        try:
+            (crt,) = con.execute("select crt from col").fetchone()
+            rows = con.execute("select c.id, n.guid, c.ord from cards c join notes n on c.nid = n.id")
+            ids = {(guid, ord_): cid for cid, guid, ord_ in rows}
+            for card in cards:
+                columns = schedule_columns(card, int(crt), retention)
+                cid = ids.get(_card_key(card))
+                if columns is None or cid is None:
+                    continue
+                sets = ", ".join(f"{k} = ?" for k in columns)
+                con.execute(f"update cards set {sets} where id = ?", [*columns.values(), cid])  # noqa: S608
+            con.commit()
+        finally:
+            con.close()
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+            for name in src.namelist():
+                if name == "collection.anki2":
+                    with open(path, "rb") as f:
+                        dst.writestr(name, f.read())
+                else:
+                    dst.writestr(name, src.read(name))
+        return out.getvalue()
+    finally:
+        os.unlink(path)
+
+
+def package(deck_id: str, name: str, cards: list[dict[str, Any]], retention: float = 0.9) -> bytes:
     """The ``.apkg`` bytes of one deck."""
     import genanki
 
@@ -69,6 +168,9 @@ def package(deck_id: str, name: str, cards: list[dict[str, Any]]) -> bytes:
     try:
         genanki.Package(deck).write_to_file(path)
         with open(path, "rb") as f:
-            return f.read()
+            data = f.read()
     finally:
         os.unlink(path)
+    if any(c.get("state") not in (None, "new") for c in cards):
+        data = with_schedules(data, cards, retention)
+    return data
