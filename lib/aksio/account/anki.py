@@ -18,8 +18,11 @@ import os
 import sqlite3
 import tempfile
 import zipfile
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+Reviews = Mapping[str, Sequence[dict[str, Any]]]  # our review logs by card id
 
 # Fixed model ids: the same note types in every package we write.
 BASIC_MODEL_ID = 1_607_392_319
@@ -75,6 +78,36 @@ def schedule_columns(card: dict[str, Any], crt: int, retention: float) -> dict[s
     }
 
 
+_KIND = {"new": 0, "learning": 0, "review": 1, "relearning": 2}  # revlog type by the state before
+
+
+def _ivl(schedule: Any, at: datetime) -> int:
+    """A revlog interval: days (positive) for a review card, seconds (negative) otherwise."""
+    if not isinstance(schedule, dict) or (due := _time(schedule.get("due"))) is None:
+        return 0
+    if schedule.get("state") == "review":
+        return max(1, round((due - at).total_seconds() / 86_400))
+    return -max(0, round((due - at).total_seconds()))
+
+
+def revlog_rows(cid: int, logs: list[dict[str, Any]]) -> list[tuple[int, ...]]:
+    """Our review logs of one card as Anki ``revlog`` rows (id, cid, usn, ease, ivl, lastIvl,
+    factor, time, type), oldest first; an undone review is not one."""
+    rows: list[tuple[int, ...]] = []
+    for log in logs:
+        at = _time(log.get("reviewedAt"))
+        rating = log.get("rating")
+        if at is None or log.get("undoneAt") or not isinstance(rating, int) or not 1 <= rating <= 4:
+            continue
+        before, after = log.get("before") or {}, log.get("after") or {}
+        kind = _KIND.get(str(before.get("state") or "new"), 0)
+        duration = min(max(0, int(log.get("durationMs") or 0)), 3_600_000)
+        last = _time(before.get("lastReview")) or at
+        ms = int(at.timestamp() * 1000)
+        rows.append((ms, cid, -1, rating, _ivl(after, at), _ivl(before, last), 0, duration, kind))
+    return sorted(rows)
+
+
 def _card_key(card: dict[str, Any]) -> tuple[str, int]:
     """(note guid, card ord) of our card in the package."""
     if card.get("kind") == "cloze" and card.get("text"):
@@ -88,8 +121,9 @@ def genanki_guid(our_id: str) -> str:
     return str(genanki.guid_for("aksio", our_id))
 
 
-def with_schedules(data: bytes, cards: list[dict[str, Any]], retention: float) -> bytes:
-    """The package ``data`` with each card's schedule written into its collection."""
+def with_schedules(data: bytes, cards: list[dict[str, Any]], retention: float, reviews: Reviews) -> bytes:
+    """The package ``data`` with each card's schedule and review logs written into its
+    collection (a revlog id is the review's time in ms: one taken is moved a ms on)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     fd, path = tempfile.mkstemp(suffix=".anki2")
     os.close(fd)
@@ -101,6 +135,7 @@ def with_schedules(data: bytes, cards: list[dict[str, Any]], retention: float) -
             (crt,) = con.execute("select crt from col").fetchone()
             rows = con.execute("select c.id, n.guid, c.ord from cards c join notes n on c.nid = n.id")
             ids = {(guid, ord_): cid for cid, guid, ord_ in rows}
+            taken: set[int] = set()
             for card in cards:
                 columns = schedule_columns(card, int(crt), retention)
                 cid = ids.get(_card_key(card))
@@ -108,6 +143,12 @@ def with_schedules(data: bytes, cards: list[dict[str, Any]], retention: float) -
                     continue
                 sets = ", ".join(f"{k} = ?" for k in columns)
                 con.execute(f"update cards set {sets} where id = ?", [*columns.values(), cid])  # noqa: S608
+                for row in revlog_rows(cid, list(reviews.get(str(card["id"]), ()))):
+                    rid = row[0]
+                    while rid in taken:
+                        rid += 1
+                    taken.add(rid)
+                    con.execute("insert into revlog values (?,?,?,?,?,?,?,?,?)", (rid, *row[1:]))
             con.commit()
         finally:
             con.close()
@@ -124,8 +165,10 @@ def with_schedules(data: bytes, cards: list[dict[str, Any]], retention: float) -
         os.unlink(path)
 
 
-def package(deck_id: str, name: str, cards: list[dict[str, Any]], retention: float = 0.9) -> bytes:
-    """The ``.apkg`` bytes of one deck."""
+def package(
+    deck_id: str, name: str, cards: list[dict[str, Any]], retention: float = 0.9, reviews: Reviews | None = None
+) -> bytes:
+    """The ``.apkg`` bytes of one deck; ``reviews``: our review logs by card id."""
     import genanki
 
     basic = genanki.Model(
@@ -172,5 +215,5 @@ def package(deck_id: str, name: str, cards: list[dict[str, Any]], retention: flo
     finally:
         os.unlink(path)
     if any(c.get("state") not in (None, "new") for c in cards):
-        data = with_schedules(data, cards, retention)
+        data = with_schedules(data, cards, retention, reviews or {})
     return data

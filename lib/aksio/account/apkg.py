@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aksio import errors
-from aksio.account.revlog import Entry, History
+from aksio.account.revlog import Entry, History, memory_of
 from aksio.account.textimport import MAX_NOTES, Note, plain_text
 
 MAX_UNPACKED = 1024 * 1024 * 1024  # the collection, unpacked
@@ -82,8 +82,8 @@ def _histories(con: sqlite3.Connection) -> tuple[Cards, int]:
         entries.setdefault(int(cid), []).append(Entry(int(at_ms), int(ease), int(kind), int(ivl), int(factor or 0)))
         count += 1
     cards: Cards = {}
-    for cid, nid, ord_, ctype, ivl in con.execute("select id, nid, ord, type, ivl from cards"):
-        history = History(tuple(entries.get(int(cid), ())), int(ctype), int(ivl))
+    for cid, nid, ord_, ctype, ivl, data in con.execute("select id, nid, ord, type, ivl, data from cards"):
+        history = History(tuple(entries.get(int(cid), ())), int(ctype), int(ivl), memory_of(data))
         cards.setdefault(int(nid), {})[int(ord_)] = history
     return cards, count
 

@@ -40,12 +40,14 @@ class Entry:
 
 @dataclass(frozen=True)
 class History:
-    """A card's rows, and the card's own ``type`` (0 new, 1 learning, 2 review, 3 relearning)
-    and ``ivl`` (days for a review card) from the ``cards`` table."""
+    """A card's rows, and the card's own ``type`` (0 new, 1 learning, 2 review, 3 relearning),
+    ``ivl`` (days for a review card) and FSRS memory state (stability, difficulty: ``s`` and
+    ``d`` of its ``data``, what Anki 23.10+ keeps, None when absent) from the ``cards`` table."""
 
     entries: tuple[Entry, ...]
     card_type: int = 0
     card_ivl: int = 0
+    memory: tuple[float, float] | None = None
 
 
 def reviews(entries: Sequence[Entry]) -> list[Entry]:
@@ -125,6 +127,25 @@ def schedule_of(
     )
 
 
+def memory_of(data: Any) -> tuple[float, float] | None:
+    """Stability and difficulty from a ``cards.data`` JSON text (None: not there or not valid)."""
+    import json
+    import math
+
+    try:
+        parsed = json.loads(data) if isinstance(data, str) and data else None
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    s, d = parsed.get("s"), parsed.get("d")
+    if not isinstance(s, int | float) or not isinstance(d, int | float) or isinstance(s, bool) or isinstance(d, bool):
+        return None
+    if not (math.isfinite(s) and math.isfinite(d) and 0 < s <= 1e6 and 1 <= d <= 10):
+        return None
+    return float(s), float(d)
+
+
 def default_parameters() -> tuple[float, ...]:
     import fsrs_rs_python as rs
 
@@ -134,7 +155,9 @@ def default_parameters() -> tuple[float, ...]:
 def schedules(
     histories: Sequence[History], *, parameters: Sequence[float] | None, retention: float
 ) -> list[Schedule | None]:
-    """Each history's schedule (None: no review, the card stays new)."""
+    """Each history's schedule (None: no review, the card stays new). A card whose package
+    holds its memory state keeps that state (what Anki, or our export, computed with the
+    student's own parameters); the others get the memory state of their reviews."""
     import fsrs_rs_python as rs
 
     params = tuple(parameters) if parameters else default_parameters()
@@ -145,8 +168,11 @@ def schedules(
         if not kept:
             out.append(None)
             continue
-        item = rs.FSRSItem([rs.FSRSReview(rating, delta) for rating, delta in fsrs_reviews(kept)])
-        state = model.memory_state(item)
-        memory = (float(state.stability), float(state.difficulty))
+        if history.memory is not None and history.card_type != 0:
+            memory = history.memory
+        else:
+            item = rs.FSRSItem([rs.FSRSReview(rating, delta) for rating, delta in fsrs_reviews(kept)])
+            state = model.memory_state(item)
+            memory = (float(state.stability), float(state.difficulty))
         out.append(schedule_of(history, memory, kept, parameters=params, retention=retention))
     return out

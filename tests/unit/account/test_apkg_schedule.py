@@ -100,3 +100,69 @@ def test_a_deck_without_reviews_is_written_as_genanki_writes_it() -> None:
             assert col.db.scalar("select count() from cards where type != 0 or data != ''") == 0
         finally:
             col.close()
+
+
+def log(at: datetime, rating: int, before: str, due: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "rating": rating,
+        "reviewedAt": at.isoformat(),
+        "durationMs": 4_200,
+        "before": {"state": before},
+        "after": {"state": "review" if due - at >= timedelta(days=1) else "relearning", "due": due.isoformat()},
+    } | extra
+
+
+REVIEWS = {
+    "rev": [
+        log(LAST - timedelta(days=30), 3, "new", LAST - timedelta(days=27)),
+        log(LAST - timedelta(days=27), 3, "review", LAST),
+        log(LAST - timedelta(days=27, seconds=-5), 1, "review", LAST, undoneAt="2026-10-05T00:00:00Z"),
+        log(LAST, 3, "review", LAST + timedelta(days=21)),
+    ],
+    "lrn": [
+        log(LAST - timedelta(days=3), 3, "new", LAST),
+        log(LAST, 1, "review", LAST + timedelta(minutes=10)),
+    ],
+}
+
+
+def test_the_review_logs_go_into_the_revlog_and_the_state_comes_back_exactly_on_import() -> None:
+    from aksio.account import apkg, revlog
+
+    data = anki.package("d1", "Deck", CARDS, reviews=REVIEWS)
+    with tempfile.TemporaryDirectory() as tmp:
+        col = open_with_anki(data, tmp)
+        try:
+            sql = "select r.ease, r.type, r.ivl, r.time, c.ord, c.type from revlog r join cards c on c.id = r.cid"
+            rows = col.db.all(sql)
+        finally:
+            col.close()
+    # the undone review is not exported; Anki's revlog type follows the state before
+    rev = [(3, 0, 3, 4_200, 0, 2), (3, 1, 27, 4_200, 0, 2), (3, 1, 21, 4_200, 0, 2)]
+    lrn = [(3, 0, 3, 4_200, 1, 3), (1, 1, -600, 4_200, 1, 3)]
+    assert sorted(map(tuple, rows)) == sorted(rev + lrn)
+    package = apkg.parse(data)
+    assert package.reviews == 5
+    histories = [h for of_note in package.histories for h in of_note.values()]
+    got = {
+        (h.card_type, s.reps): s
+        for h, s in zip(histories, revlog.schedules(histories, parameters=None, retention=0.9), strict=True)
+        if s is not None
+    }
+    assert set(got) == {(2, 3), (3, 2)}
+    # the memory state read from the package is ours exactly (recomputing it from 3 reviews would not be)
+    assert (got[(2, 3)].state, got[(2, 3)].stability, got[(2, 3)].difficulty) == ("review", 23.456789, 5.4321)
+    assert (got[(3, 2)].state, got[(3, 2)].stability, got[(3, 2)].difficulty) == ("relearning", 0.75, 8.123)
+    assert got[(2, 3)].last_review == LAST
+    assert got[(2, 3)].due == LAST + timedelta(days=21)
+    # a revlog id is unique: the other card's review at the same ms took it, this one moved a ms on
+    assert got[(3, 2)].last_review == LAST + timedelta(milliseconds=1)
+    assert got[(3, 2)].due == LAST + timedelta(minutes=10, milliseconds=1)
+
+
+def test_a_package_data_that_is_not_a_memory_state_is_ignored() -> None:
+    from aksio.account import revlog
+
+    assert revlog.memory_of('{"s": 3.5, "d": 4.0, "dr": 0.9}') == (3.5, 4.0)
+    for bad in ("", "{", "[]", '{"s": 3.5}', '{"s": -1, "d": 4}', '{"s": 3, "d": 11}', '{"s": true, "d": 4}', None):
+        assert revlog.memory_of(bad) is None
