@@ -248,11 +248,14 @@ def safe_name(name: str, fallback: str) -> str:
     return cleaned or fallback
 
 
-def anki_packages(decks: Iterable[Json], cards: Iterable[Json]) -> dict[str, bytes]:
+def anki_packages(decks: Iterable[Json], cards: Iterable[Json], reviews: Iterable[Json] = ()) -> dict[str, bytes]:
     """Each deck as ``.apkg`` bytes, by file name: a basic card is a Basic note, the cards of
-    one cloze note are one Cloze note."""
+    one cloze note are one Cloze note; a reviewed card keeps its FSRS state and review logs."""
     from aksio.account import anki
 
+    by_card: dict[str, list[Json]] = defaultdict(list)
+    for entry in reviews:
+        by_card[str(entry.get("cardId"))].append(entry)
     by_deck: dict[str, list[Json]] = defaultdict(list)
     for card in cards:
         by_deck[str(card.get("deckId"))].append(card)
@@ -262,7 +265,7 @@ def anki_packages(decks: Iterable[Json], cards: Iterable[Json]) -> dict[str, byt
         file = f"decks/{safe_name(name, deck['id'])}.apkg"
         if file in out:
             file = f"decks/{safe_name(name, deck['id'])}-{deck['id']}.apkg"
-        out[file] = anki.package(deck["id"], name, by_deck.get(deck["id"], []))
+        out[file] = anki.package(deck["id"], name, by_deck.get(deck["id"], []), reviews=by_card)
     return out
 
 
@@ -300,7 +303,7 @@ def build(db: Client, bucket: Any, uid: str, out: Any, progress: Callable[[str, 
             files += 1
             progress("files", n, len(documents))
         progress("decks", 0, len(decks))
-        for file, data in anki_packages(decks, kinds.get("cards", [])).items():
+        for file, data in anki_packages(decks, kinds.get("cards", []), kinds.get("reviews", [])).items():
             z.writestr(file, data)
         progress("decks", len(decks), len(decks))
     return counts | {"files": files, "apkg": len(decks)}
@@ -314,7 +317,10 @@ def build_deck(db: Client, uid: str, deck_id: str, fmt: str, out: Any) -> dict[s
     deck, cards = portability.deck_with_cards(db, uid, deck_id)
     plain_cards = [plain(c) for c in cards]
     if fmt == "apkg":
-        out.write(anki.package(deck_id, str(deck.get("name") or deck_id), plain_cards))
+        reviews = portability.review_logs_by_card(db, uid, [str(c["id"]) for c in cards])
+        retention = portability.desired_retention(db, uid)
+        name = str(deck.get("name") or deck_id)
+        out.write(anki.package(deck_id, name, plain_cards, retention=retention, reviews=plain(reviews)))
     else:
         out.write(deck_csv(plain_cards))
     return {"cards": len(cards)}

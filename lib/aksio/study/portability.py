@@ -82,3 +82,20 @@ def deck_with_cards(db: Client, uid: str, deck_id: str) -> tuple[dict[str, Any],
         cards += [fs.data_of(s) | {"id": s.id} for s in snaps]
         if cursor is None:
             return deck, cards
+
+
+def review_logs_by_card(db: Client, uid: str, card_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The review logs of ``card_ids``, by card id."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for log in q.card_review_logs(db, uid, card_ids):
+        out.setdefault(str(log.get("cardId")), []).append(log)
+    return out
+
+
+def desired_retention(db: Client, uid: str) -> float:
+    """The user's desired retention (what their reviews schedule with)."""
+    from aksio import prefs
+    from aksio.study.reviews import scheduler_config
+
+    user = fs.read_user(db, uid)
+    return float(scheduler_config(user, prefs.of_user(user)).desired_retention)

@@ -209,3 +209,60 @@ def test_an_anki_package_with_history_keeps_each_card_in_its_schedule(
     )
     assert r.status_code == 200, r.text
     assert r.json()["card"]["stability"] > review_card["stability"]
+
+
+def test_a_reviewed_deck_exported_as_apkg_comes_back_with_the_same_fsrs_state(
+    client_for: Callable[[User], Client], user: User
+) -> None:
+    """Export as ``.apkg`` a deck whose cards were reviewed here, import the package: each card
+    comes back in its state with its stability and difficulty (read from the package's
+    ``cards.data``), its reps, and its review logs in the package's revlog."""
+    import io
+    import sqlite3
+    import tempfile
+    import zipfile
+    from datetime import datetime, timedelta
+
+    from tests.e2e.account.test_export import wait_export
+
+    client = client_for(user)
+    deck = client.ok("POST", "/decks", 201, json={"name": "Reviewed"})["id"]
+    ids = [
+        client.ok("POST", "/cards", 201, json={"deckId": deck, "front": f"Q{n}", "back": f"A{n}"})["cards"][0]["id"]
+        for n in range(3)
+    ]
+    reviews = 0
+    for n, ratings in enumerate(([3], [1, 3], [])):  # Q2 stays new
+        for k, rating in enumerate(ratings):
+            body = {"cardId": ids[n], "rating": rating, "reviewId": f"round-trip-{n}-{k}", "durationMs": 3000}
+            assert client.call("POST", "/review-card", json=body).status_code == 200
+            reviews += 1
+    original = {c["front"]: c for c in client.ok("GET", "/cards", params={"deckId": deck})["cards"]}
+
+    started = client.ok("POST", "/account/exports/deck", 202, json={"deckId": deck, "format": "apkg"})
+    made = wait_export(client, started["id"])
+    package = requests.get(made["downloadUrl"], timeout=30).content
+    with tempfile.NamedTemporaryFile(suffix=".anki2") as f:
+        f.write(zipfile.ZipFile(io.BytesIO(package)).read("collection.anki2"))
+        f.flush()
+        con = sqlite3.connect(f.name)
+        assert con.execute("select count() from revlog").fetchone()[0] == reviews
+        con.close()
+
+    imp = upload(client, package, "reviewed.apkg", deck="Reviewed again")
+    client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+    back = wait_import(client, imp["id"])
+    assert (back["status"], back["result"]["reviewsRead"], back["result"]["cardsScheduled"]) == ("succeeded", 3, 2)
+    copied = {c["front"]: c for c in client.ok("GET", "/cards", params={"deckId": back["deckId"]})["cards"]}
+    assert set(copied) == set(original)
+    for front, card in original.items():
+        got = copied[front]
+        assert (got["state"], got["reps"]) == (card["state"], card["reps"]), front
+        if card["state"] == "new":
+            assert got.get("stability") is None
+            continue
+        assert got["stability"] == pytest.approx(card["stability"], abs=1e-6, rel=0)
+        assert got["difficulty"] == pytest.approx(card["difficulty"], abs=1e-6, rel=0)
+        # Anki keeps a review's time in ms (the revlog id)
+        last, was = datetime.fromisoformat(got["lastReview"]), datetime.fromisoformat(card["lastReview"])
+        assert timedelta(0) <= was - last < timedelta(milliseconds=1)
