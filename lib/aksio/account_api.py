@@ -155,6 +155,11 @@ class ImportResult(ApiModel):
     notes_skipped: int | None = Field(default=None, ge=0, description="Notes of a package without a front or back")
 
 
+class ImportProgress(ApiModel):
+    done: int = Field(ge=0, description="Cards written")
+    total: int = Field(ge=0, description="Cards to write")
+
+
 class ImportFailure(ApiModel):
     code: str
     message: str
@@ -167,6 +172,7 @@ class Import(ApiModel):
     filename: str | None = None
     deck_id: str | None = None
     deck_name: str | None = None
+    progress: ImportProgress | None = Field(default=None, description="Updated at most once a second while it runs")
     result: ImportResult | None = None
     error: ImportFailure | None = None
     created_at: datetime | None = None

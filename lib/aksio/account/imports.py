@@ -56,6 +56,7 @@ def view(import_id: str, data: dict[str, Any]) -> Json:
             "filename": data.get("filename"),
             "deckId": data.get("deckId"),
             "deckName": data.get("deckName"),
+            "progress": data.get("progress"),
             "result": data.get("result"),
             "error": data.get("error"),
             "createdAt": iso(data.get("createdAt")),
@@ -119,6 +120,25 @@ def start(db: Client, uid: str, import_id: str, *, enqueue: Any = None) -> Json:
     return view(import_id, data)
 
 
+class Progress:
+    """Writes an import's ``progress`` (cards done, cards in all): the first call at once,
+    then at most once a second (``interval``), so a long import shows it rising."""
+
+    def __init__(self, db: Client, uid: str, import_id: str, interval: float = 1.0) -> None:
+        self.db, self.uid, self.import_id, self.interval = db, uid, import_id, interval
+        self.last: float | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if self.last is not None and now - self.last < self.interval and done < total:
+            return
+        self.last = now
+        changes = {"progress": {"done": done, "total": total}, "updatedAt": fs.utcnow()}
+        repo.update_import(self.db, self.uid, self.import_id, changes)
+
+
 def _fail(db: Client, uid: str, import_id: str, error: errors.AppError) -> str:
     failure = compact({"code": error.code, "message": error.message, "details": error.details})
     repo.update_import(
@@ -174,7 +194,8 @@ def run(db: Client, uid: str, import_id: str) -> str:  # noqa: PLR0911 - one ret
     name = str(data.get("deckName") or data.get("filename") or "Imported")[:100]
     study.create_deck(db, uid, study_api.NewDeck(id=deck_id, name=name))
     notes = [(n.front, n.back, n.cloze, n.tags) for n in notes_found]
-    created, existing = portability.import_notes(db, uid, deck_id, notes, schedules=schedules)
+    report = Progress(db, uid, import_id)
+    created, existing = portability.import_notes(db, uid, deck_id, notes, schedules=schedules, progress=report)
     now = fs.utcnow()
     result = {"notes": len(notes_found), "cardsCreated": created, "cardsExisting": existing} | extra
 

@@ -4,7 +4,7 @@ reading a deck with all its cards for an export (``.apkg``, CSV). Part of the st
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ def import_notes(
     *,
     schedules: Sequence[Mapping[int, Schedule]] | None = None,
     batch: int = 200,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Create the cards of ``notes`` (``(front, back, cloze text or None, tags)``) in deck
     ``deck_id``, ``batch`` cards per transaction; returns ``(created, already there)``. Card
@@ -33,7 +34,8 @@ def import_notes(
     missing: an import interrupted part way is finished by its retry. ``schedules`` (one map
     per note: 0 for a basic card, the cloze number for a cloze card) gives cards their
     schedule (an imported review history); the others start new. The user's ``nextDueAt`` is
-    lowered to the earliest due of the scheduled cards, in the transaction that creates them."""
+    lowered to the earliest due of the scheduled cards, in the transaction that creates them.
+    ``progress(cards done, cards in all)`` is called after each batch."""
     now = fs.utcnow()
     docs: dict[str, dict[str, Any]] = {}
     for n, (front, back, cloze, tags) in enumerate(notes):
@@ -68,6 +70,8 @@ def import_notes(
             return len(fresh)
 
         created += FirestoreStudy(db, uid).run(create, what="card import")
+        if progress is not None:
+            progress(start + len(part), len(items))
     return created, len(items) - created
 
 

@@ -266,3 +266,41 @@ def test_a_reviewed_deck_exported_as_apkg_comes_back_with_the_same_fsrs_state(
         # Anki keeps a review's time in ms (the revlog id)
         last, was = datetime.fromisoformat(got["lastReview"]), datetime.fromisoformat(card["lastReview"])
         assert timedelta(0) <= was - last < timedelta(milliseconds=1)
+
+
+def test_import_progress_is_visible_while_it_runs(
+    client_for: Callable[[User], Client], user: User, firestore_db: Any
+) -> None:
+    """Each progress write (the first batch's at once, then at most one a second, and the last)
+    is a commit a Firestore listener sees: running → cards done rising → succeeded with all
+    done; the API answers the same progress."""
+    import itertools
+    import queue
+
+    client = client_for(user)
+    lines = "".join(f"term {i}\tdefinition {i}\n" for i in range(1_000)).encode()
+    imp = upload(client, lines, "many.txt", deck="Many")
+    ref = firestore_db.document(f"users/{user.uid}/imports/{imp['id']}")
+    seen: queue.Queue[tuple[dict[str, Any], Any]] = queue.Queue()
+    watch = ref.on_snapshot(lambda docs, changes, at: [seen.put((d.to_dict() or {}, d.update_time)) for d in docs])
+    try:
+        assert seen.get(timeout=30)[0]["status"] == "awaiting_upload"
+        client.ok("POST", f"/account/imports/{imp['id']}/start", 202)
+        states: list[tuple[str, int, int]] = []
+        written: list[Any] = []  # commit times of the progress writes before the last
+        while not states or states[-1][0] not in ("succeeded", "failed"):
+            data, at = seen.get(timeout=120)
+            progress = data.get("progress") or {}
+            states.append((data["status"], int(progress.get("done", -1)), int(progress.get("total", -1))))
+            if data["status"] == "running" and 0 < states[-1][1] < states[-1][2]:
+                written.append(at)
+    finally:
+        watch.unsubscribe()
+    assert states[-1] == ("succeeded", 1_000, 1_000), states
+    middle = [done for status, done, total in states if status == "running" and 0 < done < total]
+    assert middle, states  # at least the first batch's (200 of 1,000), which always comes
+    assert middle == sorted(middle), states
+    assert all((b - a).total_seconds() >= 1 for a, b in itertools.pairwise(written)), written
+    assert {total for _, _, total in states if total >= 0} == {1_000}
+    got = client.ok("GET", f"/account/imports/{imp['id']}")
+    assert (got["status"], got["progress"]) == ("succeeded", {"done": 1_000, "total": 1_000})
