@@ -35,5 +35,21 @@ def check(caller: Caller, spends: str) -> None:
     from aksio.auth import check_active
 
     check_active(caller)
-    if spends in ("ai", "upload") and get_config().require_verified_email and not caller.email_verified:
+    if spends in ("ai", "upload"):
+        require_verified_email(caller)
+
+
+def require_verified_email(caller: Caller) -> None:
+    """403 ``email_not_verified`` when verified emails are required and this one is not."""
+    if get_config().require_verified_email and not caller.email_verified:
         raise errors.PermissionDenied(UNVERIFIED, code="email_not_verified")
+
+
+def check_ai_use(caller: Caller) -> None:
+    """For a route that spends on AI only for some bodies (a quiz from documents, not from a
+    deck): the operator's switch and a verified email, checked by the route for those bodies.
+    (The account lookup of :func:`check` needs the route's ``spends``.)"""
+    from aksio.ai import require_enabled
+
+    require_enabled("ai")
+    require_verified_email(caller)

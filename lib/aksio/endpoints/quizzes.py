@@ -41,14 +41,19 @@ def _attempt(ctx: Ctx) -> str:
     response=models.Quiz,
     status=201,
     replay_status=200,
-    errors=(400, 404, 409, 413, 415, 429, 503),
+    errors=(400, 403, 404, 409, 413, 415, 429, 503),
     links=CREATED,
 )
 def create(ctx: Ctx) -> Result:
     """Make a quiz of ``count`` (1-50) questions of ``kinds``: from ``deckId`` at once (201,
     ``ready``), or from ``documentIds`` through the AI (202, ``generating``; follow it with
     GET). A retry with the same ``id`` answers 200 with that quiz. Over the plan's monthly
-    AI quizzes: 429; a document that is not ready: 409 ``document_not_ready``."""
+    AI quizzes: 429; a document that is not ready: 409 ``document_not_ready``; AI turned off
+    by the operator: 503 ``ai_disabled``; an unverified email (where required): 403."""
+    if ctx.body.document_ids is not None and ctx.caller is not None:  # (the route is signed in)
+        from aksio.guards import check_ai_use
+
+        check_ai_use(ctx.caller)
     quiz, created = service.create_quiz(firestore_client(), ctx.uid, ctx.body)
     status = (202 if quiz.status == "generating" else 201) if created else 200
     return Result(quiz, status=status, headers={"Location": f"/quizzes/{quiz.id}"})

@@ -217,8 +217,10 @@ def _generate(  # noqa: PLR0917 - the step's inputs
         context = _passages(db, uid, focus_units(units, 0, 1, MAX_CONTEXT), dict(data.get("titles") or {}))
         made, spent = offline.make_questions(passages, want, kinds, seed=f"{uid}/{step}", context=context, avoid=avoid)
         return made, spent, []
+    from aksio.ai import require_enabled
     from aksio.quizzes import openai_quiz
 
+    require_enabled("quiz")  # switched off while the job waited: the step is retried, then fails
     # the most it can cost is reserved first (aksio.usage), what it cost settled after
     tokens, calls = openai_quiz.generate_bound(provider, passages, want, kinds, avoid)
     held = usage.reserve(db, uid, usage.AI_TOKENS, tokens, calls=calls)

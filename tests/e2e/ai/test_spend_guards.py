@@ -144,3 +144,22 @@ def test_the_account_state_is_cached_briefly_then_looked_up_again(env: pytest.Mo
     auth.forget_states()  # the 60 s are over
     status, answer = call(upload_api(), user, UPLOAD)
     assert (status, answer["error"]["code"]) == (401, "token_revoked")
+
+
+def quizzes_api() -> Any:
+    from aksio.endpoints import quizzes
+
+    return quizzes.api
+
+
+def test_the_switch_stops_quizzes_from_documents_not_from_decks(env: pytest.MonkeyPatch, user: User) -> None:
+    setenv(env, AI_DISABLED="on")
+    status, answer = call(quizzes_api(), user, {"documentIds": ["d1"], "count": 3})
+    assert status == 503, answer
+    assert answer["error"]["code"] == "ai_disabled"
+    status, answer = call(quizzes_api(), user, {"deckId": "nodeck", "count": 3})
+    assert status == 404, answer  # a deck quiz is no AI: it goes on (to the missing deck)
+    setenv(env, AI_DISABLED="off", REQUIRE_VERIFIED_EMAIL="on")
+    status, answer = call(quizzes_api(), user, {"documentIds": ["d1"], "count": 3})
+    assert status == 403, answer
+    assert answer["error"]["code"] == "email_not_verified"
