@@ -69,29 +69,13 @@ def simulate(settings: StudySettings, days: int, cards: int, seed: int = 1) -> d
                 predicted.append(p)
                 rating = 3 if rng.random() < p else 1
                 count += 1
-            outcome = apply_review(
-                card_id=card_id,
-                card=card,
-                rating=rating,
-                review_id=uuid.UUID(int=rng.getrandbits(128)).hex,
-                reviewed_at=at,
-                duration_ms=None,
-                now=at,
-                settings=settings,
-                config=config,
-                user_stats=None,
-                next_due_at=None,
-                due_days=due_days,
-            )
-            deck[card_id] = outcome.after.to_stored()
-            due_days = outcome.due_days
-            # learning steps: the same day again until it graduates (not counted as review load)
-            while deck[card_id]["state"] in ("learning", "relearning") and deck[card_id]["due"] < end:
-                at = max(at, deck[card_id]["due"])
+
+            def review(card_id: str, rating: int, at: datetime) -> None:
+                nonlocal due_days
                 outcome = apply_review(
                     card_id=card_id,
                     card=deck[card_id],
-                    rating=3,
+                    rating=rating,
                     review_id=uuid.UUID(int=rng.getrandbits(128)).hex,
                     reviewed_at=at,
                     duration_ms=None,
@@ -104,6 +88,12 @@ def simulate(settings: StudySettings, days: int, cards: int, seed: int = 1) -> d
                 )
                 deck[card_id] = outcome.after.to_stored()
                 due_days = outcome.due_days
+
+            review(card_id, rating, at)
+            # learning steps: the same day again until it graduates (not counted as review load)
+            while deck[card_id]["state"] in ("learning", "relearning") and deck[card_id]["due"] < end:
+                at = max(at, deck[card_id]["due"])
+                review(card_id, 3, at)
         daily.append(count)
         if study_day(noon, "UTC", 4).weekday() >= 5:
             weekend += count

@@ -71,6 +71,18 @@ def test_vectors_are_stored_and_searched_with_find_nearest(
     ai.reset_provider(None)
 
 
+def counting_provider(calls: list[int]) -> Any:
+    """The offline provider, recording the size of each embeddings call in ``calls``."""
+    from aksio.ai.offline import OfflineProvider
+
+    class Counting(OfflineProvider):
+        def embed(self, texts: Any) -> Any:
+            calls.append(len(texts))
+            return super().embed(texts)
+
+    return Counting
+
+
 def test_a_spent_embedding_budget_embeds_nothing_and_search_stays_lexical(
     client: Client, storage: Storage, firestore_db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,15 +92,10 @@ def test_a_spent_embedding_budget_embeds_nothing_and_search_stays_lexical(
     from datetime import UTC, datetime
 
     from aksio import plans
-    from aksio.ai.offline import OfflineProvider
     from aksio.documents import process, retrieval
 
     calls: list[int] = []
-
-    class Counting(OfflineProvider):
-        def embed(self, texts: Any) -> Any:
-            calls.append(len(texts))
-            return super().embed(texts)
+    Counting = counting_provider(calls)
 
     uid = client.user.uid
     doc_id = client.upload("spent.md", samples.MD, TEXT.encode())
@@ -119,15 +126,10 @@ def test_with_the_budget_spent_an_embedded_document_is_searched_without_embeddin
     from datetime import UTC, datetime
 
     from aksio import plans
-    from aksio.ai.offline import OfflineProvider
     from aksio.documents import process, retrieval
 
     calls: list[int] = []
-
-    class Counting(OfflineProvider):
-        def embed(self, texts: Any) -> Any:
-            calls.append(len(texts))
-            return super().embed(texts)
+    Counting = counting_provider(calls)
 
     uid = client.user.uid
     doc_id = client.upload("vectors.md", samples.MD, TEXT.encode())
