@@ -3,7 +3,13 @@
 ``http://127.0.0.1:8000/<function-name>/...`` reaches that function exactly as Cloud
 Functions would: each is built by functions-framework's own ``create_app`` from its
 ``main.py`` (HTTP and CloudEvent functions alike), then mounted under its name.
-``/openapi.json`` serves the API document; ``/`` lists the functions.
+``/openapi.json`` serves the API document; ``/_functions`` lists the functions.
+
+``/`` is the reference web app (``web/dist``, built by ``make install``), with ``/config.json``
+telling it where the API and the Auth emulator are. The API base it is given is
+``http://127.0.0.1:<port>``; open the app at ``http://localhost:<port>/`` and every API call is
+cross-origin, as in production (static files on their own host, functions on theirs), so the
+browser's CORS preflights are exercised locally too (the stack allows that origin).
 
 It is served the way Cloud Functions gen2 serves a Python function: functions-framework's
 production server is gunicorn with one worker of ``gthread`` threads (``THREADS``, which the
@@ -26,6 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
+WEB = ROOT / "web" / "dist"
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 SIGNATURES = {"http": "http", "tasks": "http", "scheduler": "http", "storage_finalized": "cloudevent"}
 
 
@@ -45,14 +60,24 @@ def build_app(url: str = "http://127.0.0.1:8000"):  # type: ignore[no-untyped-de
             signature_type=SIGNATURES[spec["trigger"]],
         )
     document = json.dumps(openapi.build(openapi.function_apis(ROOT), server_url=url), indent=2)
-    index = json.dumps({"functions": {n: f"/{n}" for n in manifest}, "openapi": "/openapi.json"}, indent=2)
+    index = json.dumps({"functions": {n: f"/{n}" for n in manifest}, "openapi": "/openapi.json", "web": "/"}, indent=2)
+    web_config = json.dumps(web_settings(url))
 
     @Request.application  # type: ignore[arg-type]
     def root(request: Request) -> Response:
         if request.path == "/openapi.json":
             return Response(document, mimetype="application/json")
-        if request.path == "/":
+        if request.path == "/_functions":
             return Response(index, mimetype="application/json")
+        if request.path == "/config.json":
+            return Response(web_config, mimetype="application/json", headers={"Cache-Control": "no-cache"})
+        static = web_file(request.path)
+        if static is not None and request.method in ("GET", "HEAD"):
+            headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+            return Response(static.read_bytes(), content_type=STATIC_TYPES[static.suffix], headers=headers)
+        if request.path == "/":  # the app is not built: say how, and list the functions
+            body = {"web": "not built: run `make install` (it builds web/dist)", **json.loads(index)}
+            return Response(json.dumps(body, indent=2), mimetype="application/json")
         request_id = uuid.uuid4().hex  # the error shape every function answers
         body = {
             "error": {"code": "not_found", "message": f"No function serves {request.path}", "requestId": request_id}
@@ -72,6 +97,29 @@ def build_app(url: str = "http://127.0.0.1:8000"):  # type: ignore[no-untyped-de
         return app(environ, start_response)
 
     return dispatch
+
+
+def web_file(path: str) -> Path | None:
+    """The built web app's file for ``path`` (``/`` is its index.html), or None."""
+    name = "index.html" if path == "/" else path.lstrip("/")
+    if "/" in name or name.startswith(".") or Path(name).suffix not in STATIC_TYPES:
+        return None
+    candidate = WEB / name
+    return candidate if candidate.is_file() else None
+
+
+def web_settings(url: str) -> dict[str, object]:
+    """What the web app reads from ``/config.json``: the API base and Firebase Auth's settings
+    (the Auth emulator's URL locally; in production terraform writes this file, without it)."""
+    import os
+
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-aksio")
+    emulator = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+    return {
+        "apiBase": url,
+        "firebase": {"apiKey": "local-emulator-key", "authDomain": f"{project}.firebaseapp.com", "projectId": project},
+        "authEmulator": f"http://{emulator}" if emulator else None,
+    }
 
 
 def production_threads() -> int:

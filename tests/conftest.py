@@ -88,12 +88,15 @@ class ApiClient:
         return response.json()
 
 
+PASSWORD = "correct horse battery"
+
+
 def sign_up(auth_host: str, email: str | None = None) -> User:
     """A new user in the Auth emulator, signed in: the same REST call the web SDK makes."""
     email = email or f"student-{uuid.uuid4().hex[:12]}@example.test"
     response = requests.post(
         f"http://{auth_host}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=local-api-key",
-        json={"email": email, "password": "correct horse battery", "returnSecureToken": True},
+        json={"email": email, "password": PASSWORD, "returnSecureToken": True},
         timeout=10,
     )
     response.raise_for_status()

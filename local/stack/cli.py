@@ -30,6 +30,8 @@ def quickstart(stack: Stack) -> str:
     width = max(len(n) for n in stack.components)
     for name, component in stack.components.items():
         lines.append(f"  {name:<{width}}  {component.url}")
+    if "gateway" in stack.components:
+        lines.append(f"\n  web app: http://localhost:{settings.ports['gateway']}/  (open it in a browser)")
     lines.append(f"\n  logs: {settings.logs}/<component>.log")
     if stack.persistent:
         lines.append(f"  data: {settings.data} (delete it to start afresh)")

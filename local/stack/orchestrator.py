@@ -31,6 +31,14 @@ from .supervise import Component
 _ENTRY_NAMES = {"stack", "stack.py"}
 
 
+def web_origins(settings: Settings) -> list[str]:
+    """The origins a browser may call the API from: the gateway's web app under both loopback
+    names (it is given 127.0.0.1 as API base, so opened at localhost its calls are cross-origin)
+    and a dev server on 5173."""
+    port = settings.ports["gateway"]
+    return [f"http://localhost:{port}", f"http://127.0.0.1:{port}", "http://localhost:5173", "http://127.0.0.1:5173"]
+
+
 class Stack:
     """Starts components phase by phase, waits for them, and stops all of them on any failure."""
 
@@ -48,6 +56,8 @@ class Stack:
         }
         for key, default in LOCAL_BILLING_ENV.items():
             self.common_env[key] = os.environ.get(key, default)
+        # The web app is served by the gateway and calls the API cross-origin (see web_origins).
+        self.common_env["CORS_ORIGINS"] = os.environ.get("CORS_ORIGINS") or ",".join(web_origins(settings))
         self.components: dict[str, Component] = {}  # built by start(), once the local directory is settled
         self.started: list[Component] = []
         self.stop_requested = threading.Event()
