@@ -14,7 +14,8 @@ def deck_with_cards(student: Student, n: int) -> tuple[str, list[dict[str, Any]]
     deck = student.api.ok("POST", "/decks", 201, json={"name": "Biology"})
     cards = []
     for i in range(n):
-        body = {"deckId": deck["id"], "front": f"Question {i + 1}: what is organelle {i + 1}?", "back": f"Answer {i + 1}"}
+        front = f"Question {i + 1}: what is organelle {i + 1}?"
+        body = {"deckId": deck["id"], "front": front, "back": f"Answer {i + 1}"}
         cards += student.api.ok("POST", "/cards", 201, json=body)["cards"]
     return deck["id"], cards
 
