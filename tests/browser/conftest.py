@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import PASSWORD, ApiClient, User, need_env, sign_up
+from tests.conftest import PASSWORD, User, need_env, sign_up
+from tests.e2e.documents.conftest import Client
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("AKSIO_CHROMIUM", "/usr/bin/chromium")
@@ -108,7 +109,7 @@ def shot(page: Any, name: str) -> Path:
 @dataclass
 class Student:
     user: User
-    api: ApiClient
+    api: Client  # the signed-in user's API client (uploads through signed URLs too)
     password: str = PASSWORD
 
 
@@ -126,7 +127,7 @@ def student(auth_emulator: str, gateway_url: str) -> Student:
     """A user made through the Auth emulator's REST API (what the SDK's sign-up calls), with an
     API client for arranging data; the test then signs in through the page."""
     user = sign_up(auth_emulator)
-    return Student(user=user, api=ApiClient(gateway_url, user, requests.Session()))
+    return Student(user=user, api=Client(gateway_url, user, requests.Session()))
 
 
 @pytest.fixture

@@ -76,8 +76,11 @@ export async function render(root, ctx) {
     const bar = h("progress", { max: chosen.size, value: 0, "aria-label": `Uploading ${chosen.name}` });
     const label = h("span", {}, `Uploading ${chosen.name}…`);
     clear(uploadState, label, bar);
+    uploadState.dataset.progressEvents = "0";
     await put(created.upload, chosen, (sent) => {
       bar.value = sent;
+      uploadState.dataset.progressEvents = String(Number(uploadState.dataset.progressEvents) + 1);
+      uploadState.dataset.sentBytes = String(sent);
       label.textContent = `Uploading ${chosen.name}: ${mb(sent)} of ${mb(chosen.size)}`;
     });
     label.textContent = `Uploaded ${chosen.name} (${mb(chosen.size)}). Processing…`;

@@ -66,6 +66,7 @@ export async function render(root, ctx) {
           }
           raw += data.text;
           answer.textContent = raw;
+          answer.dataset.deltas = String(Number(answer.dataset.deltas || 0) + 1);
         } else if (name === "done") {
           const message = data.message;
           chatId = data.chatId;
