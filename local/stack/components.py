@@ -128,6 +128,8 @@ class _Builder:
         key_file, public = keys.upload_signer_paths(s.local_dir / "keys")
         argv = [s.python, str(PACKAGE), "serve-storage", "--host", HOST, "--port", str(port), "--bucket", BUCKET]
         argv += ["--signer", f"{keys.UPLOAD_SIGNER}={public}"]
+        for origin in s.web_origins:  # the bucket's CORS origins (terraform: var.allowed_origins)
+            argv += ["--cors-origin", origin]
         env = dict(self.base_env)
         if self.persistent:
             env["STORAGE_BASE"] = str(s.data / "storage")  # objects go to <STORAGE_BASE>/.cloudstorage

@@ -46,7 +46,8 @@ class Stack:
             # Never probe the GCE metadata server from a laptop or CI.
             "NO_GCE_CHECK": "true",
         }
-        for key, default in LOCAL_BILLING_ENV.items():
+        billing = {**LOCAL_BILLING_ENV, "BILLING_RETURN_ORIGINS": ",".join(settings.web_origins)}
+        for key, default in billing.items():
             self.common_env[key] = os.environ.get(key, default)
         self.components: dict[str, Component] = {}  # built by start(), once the local directory is settled
         self.started: list[Component] = []
