@@ -193,6 +193,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     stripe.add_argument("--front-state", type=Path, help="file keeping the front's sessions (default: memory)")
     stripe.add_argument("--price", action="append", default=[], help="price id to create if missing (repeatable)")
     stripe.add_argument("--product-name", default="Aksio Pro", help="the product of the prices created")
+    stripe.add_argument("--webhook", action="append", default=[], help="URL=ENV: webhook endpoint, secret in $ENV")
     stripe.set_defaults(func=cmd_serve_stripe)
     return parser.parse_args(argv)
 
