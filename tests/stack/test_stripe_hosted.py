@@ -14,7 +14,7 @@ from stripe_hosted import Webhooks, webhooks_from_args
 from aksio.billing import signature
 from tests.stack.conftest import Receiver, free_port, wait_until
 
-SECRET = "whsec_test_hosted"  # noqa: S105 - a test secret
+SECRET = "whsec_test_hosted"
 
 
 def event(n: int = 1) -> dict[str, object]:
