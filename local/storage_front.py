@@ -24,6 +24,12 @@ GCS would refuse it. A request carrying ``X-Goog-Signature`` in its query is che
   be N) → 412 ``PreconditionFailed``. PUTs of one object are serialised here, so two PUTs
   of one ``if-generation-match: 0`` URL give one 200 and one 412, as on GCS.
 
+CORS, as GCS applies a bucket's CORS configuration (:mod:`storage_cors`: the rule of
+``terraform/modules/storage/cors.json``, the origins of ``--cors-origin``): a preflight
+``OPTIONS`` is answered here (200 with the ``Access-Control-Allow-*`` headers, or 403), and
+every other answer, refusals included, carries ``Access-Control-Allow-Origin`` for an origin
+and method of the rule. No ``--cors-origin``: no CORS configuration (every preflight 403).
+
 Refusals are GCS's XML errors (``<Error><Code>…</Code><Message>…</Message>…</Error>``,
 ``application/xml``). Requests without a signature (the JSON API the client libraries use
 against the emulator) are passed through unchecked, except the JSON API's
@@ -33,7 +39,8 @@ against the emulator) are passed through unchecked, except the JSON API's
 Run alone (the stack does this for you)::
 
     python local/storage_front.py --upstream http://127.0.0.1:9024 --port 9023 \\
-        --signer local-signer@demo-aksio.iam.gserviceaccount.com=/path/signer.pub.pem
+        --signer local-signer@demo-aksio.iam.gserviceaccount.com=/path/signer.pub.pem \\
+        --cors-origin http://localhost:5173
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
+
+from storage_cors import DEFAULT_RULE, Cors
 
 ALGORITHM = "GOOG4-RSA-SHA256"
 MAX_EXPIRES = 604800  # 7 days, GCS's limit for V4
@@ -214,10 +223,19 @@ def check_length(headers: Any, length: int) -> None:
 class StorageFront:
     """The front: a threading HTTP server on ``host:port`` in front of ``upstream``."""
 
-    def __init__(self, upstream: str, *, host: str = "127.0.0.1", port: int = 0, signers: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        signers: dict[str, Any],
+        cors: Cors | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
         self.host, self.port = host, port
         self.keys = signers
+        self.cors = cors or Cors((), (), (), 0)
         self.server: ThreadingHTTPServer | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -298,6 +316,9 @@ class StorageFront:
                 for name, value in headers:
                     if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                         self.send_header(name, value)
+                if self.command != "OPTIONS":
+                    for name, value in front.cors.actual(self.command, self.headers):
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":
@@ -340,6 +361,15 @@ class StorageFront:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _handle
 
+            def do_OPTIONS(self) -> None:
+                self._body()
+                status, headers = front.cors.preflight(self.headers)
+                if status == 200:
+                    self._answer(200, headers, b"")
+                else:
+                    self.log_message("refused preflight from %s", self.headers.get("Origin") or "no origin")
+                    self._answer(status, [("Content-Type", "text/html; charset=UTF-8")], b"")
+
         return Handler
 
 
@@ -357,8 +387,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9023)
     parser.add_argument("--signer", action="append", default=[], help="EMAIL=PEM (public key, certificate or key)")
+    parser.add_argument("--cors-origin", action="append", default=[], help="origin allowed by CORS (repeatable)")
+    parser.add_argument("--cors-rule", type=Path, default=DEFAULT_RULE, help="the CORS rule (terraform's cors.json)")
     args = parser.parse_args(argv)
-    front = StorageFront(args.upstream, host=args.host, port=args.port, signers=signers_from_args(args.signer)).start()
+    cors = Cors.load(args.cors_rule, args.cors_origin)
+    signers = signers_from_args(args.signer)
+    front = StorageFront(args.upstream, host=args.host, port=args.port, signers=signers, cors=cors).start()
     print(f"storage front listening on {front.url}", flush=True)
     threading.Event().wait()
     return 0

@@ -32,13 +32,18 @@ Local-only routes, for tests and for trying things by hand (API key required):
   ``{method, path, query, form, idempotencyKey, status, replayed, time}``, query and form
   decoded (never the API key).
 
-The session URLs (``/c/pay/{id}``, ``/p/session/{id}``) answer a small page saying what they
-stand for. Sessions and idempotency answers live in memory, or in ``state_path`` (JSON,
+The session URLs are Stripe's hosted pages (:mod:`stripe_hosted`): ``/c/pay/{id}`` a Checkout
+form a browser pays with (``POST /c/pay/{id}``, no API key: the session is paid as by
+``/_test/.../complete``, ``checkout.session.completed`` is delivered, signed, to the webhook
+endpoints ``--webhook URL=ENV``, and the browser sent to ``success_url``), ``/p/session/{id}``
+the portal with a link back to ``return_url``; ``GET /_test/webhooks`` lists the events sent
+and their deliveries. Sessions and idempotency answers live in memory, or in ``state_path`` (JSON,
 rewritten on every change) when given. Standard library and ``requests`` only.
 
 Run alone (the stack does this for you)::
 
-    python local/stripe_front.py --upstream http://127.0.0.1:8421 --port 8420 [--price price_x]
+    python local/stripe_front.py --upstream http://127.0.0.1:8421 --port 8420 [--price price_x] \\
+        [--webhook http://127.0.0.1:8000/stripe-webhook=STRIPE_WEBHOOK_SECRET]
 """
 
 from __future__ import annotations
@@ -48,8 +53,8 @@ import base64
 import collections
 import contextlib
 import hashlib
-import html
 import json
+import os
 import re
 import secrets
 import signal
@@ -63,6 +68,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+from stripe_hosted import Webhooks, card_accepted, checkout_page, portal_page, success_url, webhooks_from_args
 
 HOST = "127.0.0.1"
 API_VERSION = "2026-10-28.endive"
@@ -151,8 +157,17 @@ def _public(session: dict[str, Any]) -> dict[str, Any]:
 class StripeFront:
     """The front: an HTTP server on ``host:port`` (0: a free port), localstripe at ``upstream``."""
 
-    def __init__(self, upstream: str, *, host: str = HOST, port: int = 0, state_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        host: str = HOST,
+        port: int = 0,
+        state_path: Path | None = None,
+        webhooks: Webhooks | None = None,
+    ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.webhooks = webhooks or Webhooks([])
         self.host, self.port = host, port
         self.state_path = state_path
         self.checkout_sessions: dict[str, dict[str, Any]] = {}
@@ -414,6 +429,7 @@ class StripeFront:
             ("GET", "/v1/prices/{id}"): lambda: self.get_price(key, ident),
             ("POST", "/_test/checkout/{id}/complete"): lambda: self.complete_checkout(key, ident),
             ("GET", "/_test/requests"): lambda: self.logged_requests(query),
+            ("GET", "/_test/webhooks"): lambda: (200, self.webhooks.listing()),
         }
         handler = routes.get((method, shape))
         return handler() if handler is not None else None
@@ -431,26 +447,49 @@ class StripeFront:
         """Whether ``path`` is one of the front's own (else localstripe answers it)."""
         return path.startswith(("/v1/checkout/", "/v1/billing_portal/", "/v1/prices", "/_test/"))
 
-    def page(self, path: str) -> str | None:
-        """The stand-in for Stripe's hosted pages (the URLs of the sessions)."""
+    def hosted(self, method: str, path: str, raw: bytes) -> tuple[int, str, list[tuple[str, str]]] | None:
+        """Stripe's hosted pages (the sessions' URLs): status, HTML and headers; None: not one."""
         match = re.fullmatch(r"/(c/pay|p/session)/([^/]+)", path)
-        if match is None:
+        if match is None or method not in ("GET", "POST"):
             return None
-        sid = match.group(2)
-        if match.group(1) == "c/pay":
-            session = self.checkout_sessions.get(sid)
-            what = "Stripe Checkout"
-            how = f"POST {self.url}/_test/checkout/{sid}/complete (with a secret key) pays it."
-        else:
-            session = self.portal_sessions.get(sid)
-            what, how = "the Stripe Billing Portal", "There is nothing to manage locally."
+        kind, sid = match.groups()
+        missing = 404, "<!doctype html><title>Not found</title><h1>This page does not exist</h1>", []
+        if kind == "p/session":
+            portal = self.portal_sessions.get(sid)
+            return (200, portal_page(portal), []) if portal and method == "GET" else missing
+        session = self.checkout_sessions.get(sid)
         if session is None:
-            return None
-        body = json.dumps(_public(session), indent=2)
-        return (
-            f"<!doctype html><title>Local stand-in for {what}</title>"
-            f"<h1>Local stand-in for {what}</h1><p>{html.escape(how)}</p><pre>{html.escape(body)}</pre>"
-        )
+            return missing
+        if method == "POST" and session["status"] == "open":
+            paid = self._pay(session, dict(parse_qsl(raw.decode(errors="replace"))))
+            if paid is not None:
+                return paid
+        return 200, self._checkout_page(session), []  # open, or paid already (by another request)
+
+    def _pay(self, session: dict[str, Any], form: dict[str, str]) -> tuple[int, str, list[tuple[str, str]]] | None:
+        """The customer pays: the session completed, its event delivered, 303 to success_url."""
+        if not card_accepted(form.get("card_number", "")):
+            return 402, self._checkout_page(session, declined=True), []
+        status, done = self.complete_checkout(INTERNAL_KEY, session["id"])
+        if status == 200:
+            self.webhooks.deliver(done["event"])
+            return 303, "", [("Location", success_url(session))]
+        if session["status"] == "open":  # not completable (no customer, not a subscription)
+            return status, f"<!doctype html><title>Error</title><p>{done['error']['message']}</p>", []
+        return None  # completed meanwhile by another request: the "already paid" page
+
+    def _checkout_page(self, session: dict[str, Any], declined: bool = False) -> str:
+        items = session.get("_line_items") or [{}]
+        plan = self._plan(INTERNAL_KEY, items[0].get("price", "")) if items[0].get("price") else None
+        product = "your subscription"
+        if plan and isinstance(plan.get("product"), str):
+            r = self._up("GET", f"/v1/products/{plan['product']}", INTERNAL_KEY)
+            product = r.json().get("name") or product if r.status_code == 200 else product
+        email = None
+        if session.get("customer"):
+            r = self._up("GET", f"/v1/customers/{session['customer']}", INTERNAL_KEY)
+            email = r.json().get("email") if r.status_code == 200 else None
+        return checkout_page(session, plan, product, email, declined)
 
     @contextlib.contextmanager
     def _idempotent(self, scope: str, key: str | None) -> Iterator[threading.Lock | None]:
@@ -504,9 +543,14 @@ class StripeFront:
                 self._extra_headers: list[tuple[str, str]] = []
                 split = urlsplit(self.path)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                page = front.page(split.path) if method == "GET" else None
-                if page is not None:
-                    self._send(200, page.encode(), "text/html; charset=utf-8")
+                try:
+                    hosted = front.hosted(method, split.path, raw)
+                except requests.RequestException as exc:
+                    hosted = 502, f"<!doctype html><p>localstripe is unreachable: {type(exc).__name__}</p>", []
+                if hosted is not None:
+                    status, page, headers = hosted
+                    self._extra_headers += headers
+                    self._send(status, page.encode(), "text/html; charset=utf-8")
                     return
                 form = decode_form(raw.decode(errors="replace")) if raw else {}
                 authorization = self.headers.get("Authorization", "")
@@ -587,8 +631,10 @@ def main() -> int:
     parser.add_argument("--state", type=Path, help="JSON file keeping sessions and idempotency (default: memory)")
     parser.add_argument("--price", action="append", default=[], help="a price id to create if missing (repeatable)")
     parser.add_argument("--product-name", default="Aksio Pro", help="the product of the prices created")
+    parser.add_argument("--webhook", action="append", default=[], help="URL=ENV: an endpoint, its secret in $ENV")
     args = parser.parse_args()
-    front = StripeFront(args.upstream, host=args.host, port=args.port, state_path=args.state)
+    webhooks = webhooks_from_args(args.webhook, dict(os.environ))
+    front = StripeFront(args.upstream, host=args.host, port=args.port, state_path=args.state, webhooks=webhooks)
     for price in args.price:
         front.ensure_price(price, product=args.product_name)
     front.start()

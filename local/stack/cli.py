@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import Interrupted, StackError
 from .orchestrator import Stack
-from .settings import COMPONENTS, DEFAULT_PORTS, DEPENDS, HOST, OPENAI_VARS, Settings
+from .settings import COMPONENTS, CORS_RULE, DEFAULT_PORTS, DEPENDS, HOST, OPENAI_VARS, Settings
 
 
 def quickstart(stack: Stack) -> str:
@@ -184,6 +184,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     storage.add_argument("--bucket", default="aksio-uploads", help="the bucket created at start")
     storage.add_argument("--in-memory", action="store_true", help="keep objects in memory (else STORAGE_BASE)")
     storage.add_argument("--signer", action="append", default=[], help="EMAIL=PEM whose key checks signed URLs")
+    storage.add_argument("--cors-origin", action="append", default=[], help="origin of the bucket's CORS (repeatable)")
+    storage.add_argument("--cors-rule", type=Path, default=CORS_RULE, help="the CORS rule (terraform's cors.json)")
     storage.set_defaults(func=cmd_serve_storage)
 
     stripe = sub.add_parser("serve-stripe", help="(internal) localstripe behind local/stripe_front.py")
@@ -193,6 +195,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     stripe.add_argument("--front-state", type=Path, help="file keeping the front's sessions (default: memory)")
     stripe.add_argument("--price", action="append", default=[], help="price id to create if missing (repeatable)")
     stripe.add_argument("--product-name", default="Aksio Pro", help="the product of the prices created")
+    stripe.add_argument("--webhook", action="append", default=[], help="URL=ENV: webhook endpoint, secret in $ENV")
     stripe.set_defaults(func=cmd_serve_stripe)
     return parser.parse_args(argv)
 

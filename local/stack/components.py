@@ -38,6 +38,7 @@ from .supervise import Component
 
 INSTALL_HINT = "run `bash local/install.sh` (or `make install`)"
 CERTS_PATH = "/oauth2/v1/certs"  # as Google's (tasks_emulator.oidc)
+WEBHOOK_SECRET_VAR = "AKSIO_STRIPE_WEBHOOK_SECRET"  # noqa: S105 - the name of the variable
 
 
 def _prepare_auth(port: int, workdir: Path) -> None:
@@ -128,6 +129,8 @@ class _Builder:
         key_file, public = keys.upload_signer_paths(s.local_dir / "keys")
         argv = [s.python, str(PACKAGE), "serve-storage", "--host", HOST, "--port", str(port), "--bucket", BUCKET]
         argv += ["--signer", f"{keys.UPLOAD_SIGNER}={public}"]
+        for origin in s.web_origins:  # the bucket's CORS origins (terraform: var.allowed_origins)
+            argv += ["--cors-origin", origin]
         env = dict(self.base_env)
         if self.persistent:
             env["STORAGE_BASE"] = str(s.data / "storage")  # objects go to <STORAGE_BASE>/.cloudstorage
@@ -188,6 +191,10 @@ class _Builder:
             argv += ["--price", self.client_env["STRIPE_PRICE_PRO"]]
         if self.persistent:
             argv += ["--store", str(s.data / "stripe.pickle"), "--front-state", str(s.data / "stripe-front.json")]
+        # The webhook endpoint, as Stripe's dashboard has it: the gateway's /stripe-webhook, signed with
+        # the first STRIPE_WEBHOOK_SECRET, passed in the environment (never argv or the log).
+        env = {**self.base_env, WEBHOOK_SECRET_VAR: self.client_env.get("STRIPE_WEBHOOK_SECRET", "").split(",")[0]}
+        argv += ["--webhook", f"{s.url('gateway')}/stripe-webhook={WEBHOOK_SECRET_VAR}"]
         return Component(
             "stripe",
             argv,
@@ -195,7 +202,7 @@ class _Builder:
             self._log("stripe"),
             url=s.url("stripe"),
             client_env={"STRIPE_API_BASE": s.url("stripe")},
-            env=self.base_env,
+            env=env,
             cwd=s.local_dir,
             port=port,
             timeout=s.start_timeout,

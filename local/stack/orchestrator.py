@@ -54,7 +54,8 @@ class Stack:
             # Never probe the GCE metadata server from a laptop or CI.
             "NO_GCE_CHECK": "true",
         }
-        for key, default in LOCAL_BILLING_ENV.items():
+        billing = {**LOCAL_BILLING_ENV, "BILLING_RETURN_ORIGINS": ",".join(settings.web_origins)}
+        for key, default in billing.items():
             self.common_env[key] = os.environ.get(key, default)
         # The web app is served by the gateway and calls the API cross-origin (see web_origins).
         self.common_env["CORS_ORIGINS"] = os.environ.get("CORS_ORIGINS") or ",".join(web_origins(settings))

@@ -72,8 +72,13 @@ LOCAL_BILLING_ENV = {
     "STRIPE_SECRET_KEY": "sk_test_aksio_local",
     "STRIPE_WEBHOOK_SECRET": "whsec_aksio_local_1,whsec_aksio_local_2",
     "STRIPE_PRICE_PRO": "price_aksio_pro_local",
-    "BILLING_RETURN_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173",
 }
+# The web app's origins besides the gateway's own (which serves web/): a dev server of web/.
+# The stack's BILLING_RETURN_ORIGINS (unless set) and the upload bucket's CORS origins are
+# these and the gateway's (Settings.web_origins).
+DEV_WEB_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+# The upload bucket's CORS rule, read by terraform (modules/storage) and the local storage.
+CORS_RULE = ROOT / "terraform" / "modules" / "storage" / "cors.json"
 
 
 @dataclass
@@ -132,6 +137,11 @@ class Settings:
     @property
     def data(self) -> Path:
         return self.local_dir / "data"
+
+    @property
+    def web_origins(self) -> tuple[str, ...]:
+        port = self.ports["gateway"]
+        return (f"http://localhost:{port}", f"http://{HOST}:{port}", *DEV_WEB_ORIGINS)
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{self.ports[name]}"

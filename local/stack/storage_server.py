@@ -5,7 +5,8 @@
 loopback port, with the default bucket, then the front on ``--port``; the front binds its port
 only once the emulator answers, so a connection to the port means the whole storage is ready.
 ``--signer EMAIL=PEM`` names the account whose public key checks signatures (the stack's
-local upload signer, :mod:`stack.keys`).
+local upload signer, :mod:`stack.keys`). ``--cors-origin`` (repeatable) are the origins of the
+bucket's CORS configuration, whose rule is ``--cors-rule`` (terraform's cors.json).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import time
 import urllib.request
 
+from storage_cors import Cors
 from storage_front import StorageFront, signers_from_args
 
 from .settings import free_port
@@ -40,7 +42,9 @@ def serve(args: argparse.Namespace) -> int:
                 raise
             time.sleep(0.1)
     print(f"storage emulator (internal) on {upstream}", flush=True)
-    front = StorageFront(upstream, host=args.host, port=args.port, signers=signers_from_args(args.signer)).start()
+    cors = Cors.load(args.cors_rule, args.cors_origin)
+    front = StorageFront(upstream, host=args.host, port=args.port, signers=signers_from_args(args.signer), cors=cors)
+    front.start()
     print(f"storage listening on {front.url}; bucket {args.bucket}", flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,8 +3,10 @@
 :func:`serve` (the ``serve-stripe`` subcommand) runs localstripe's aiohttp application in this
 process's event loop on a socket bound to ``--host`` port 0, and the front (Checkout, Billing
 Portal, Prices, ``Idempotency-Key``; everything else proxied to localstripe) in threads of
-this process on ``--port``. The front binds its port only once localstripe answers and every
-``--price`` exists, so a connection to the port means the whole Stripe is ready.
+this process on ``--port``; ``--webhook URL=ENV`` (repeatable) are the webhook endpoints the
+front delivers events to, each signed with the secret in the variable ``ENV``. The front binds
+its port only once localstripe answers and every ``--price`` exists, so a connection to the
+port means the whole Stripe is ready.
 
 localstripe's data: localstripe keeps its one store, the module-level singleton
 ``localstripe.resources.store``, in a hard-coded ``/tmp/localstripe.pickle`` shared by every
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import io
 import logging
+import os
 import pickle
 import signal
 import socket
@@ -33,6 +36,7 @@ from typing import Any
 from aiohttp import web
 from localstripe import resources
 from stripe_front import StripeFront
+from stripe_hosted import webhooks_from_args
 
 
 class _StoreUnpickler(pickle.Unpickler):
@@ -84,7 +88,8 @@ def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="localstripe: %(name)s %(levelname)s %(message)s")
 
     def start_front(upstream: str) -> StripeFront:
-        front = StripeFront(upstream, host=args.host, port=args.port, state_path=args.front_state)
+        webhooks = webhooks_from_args(args.webhook, dict(os.environ))
+        front = StripeFront(upstream, host=args.host, port=args.port, state_path=args.front_state, webhooks=webhooks)
         for price in args.price:
             front.ensure_price(price, product=args.product_name)
         return front.start()

@@ -1,6 +1,6 @@
 """The stack's storage (``serve-storage``: gcp-storage-emulator behind local/storage_front.py)
 alone: signed URLs checked with the signer's public key, the JSON API's ifGenerationMatch, and
-a URL's expiry judged at a chosen instant."""
+a URL's expiry judged at a chosen instant, and the bucket's CORS as GCS applies it."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from storage_front import Refusal, check_signed, signers_from_args
 
 from tests.stack.conftest import BUCKET, LOOPBACK, PYTHON, STACK, free_port, listening_addresses, wait_until
 
+APP = "http://app.test:8000"  # an origin of the bucket's CORS configuration
+
 
 @pytest.fixture
 def storage(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
@@ -27,6 +29,7 @@ def storage(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     log_path = tmp_path / "storage.log"
     log = log_path.open("wb")
     argv = [PYTHON, str(STACK), "serve-storage", "--port", str(port), "--in-memory", "--bucket", BUCKET]
+    argv += ["--cors-origin", APP, "--cors-origin", "http://127.0.0.1:5173"]
     process = subprocess.Popen(
         [*argv, "--signer", f"{keys.UPLOAD_SIGNER}={public}"], stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
     )
@@ -112,3 +115,70 @@ def test_a_url_is_judged_by_its_date_and_expiry_and_the_signers_key(storage: tup
     assert (unknown.value.status, unknown.value.code) == (403, "SignatureDoesNotMatch")
     body = requests.put(put_url, data=b"hello", headers=dict(headers) | {"host": parts.netloc}, timeout=5)
     assert body.status_code == 200, body.text
+
+
+# What a browser sends before a signed PUT: the headers the URL signs (Content-Type is not a
+# "simple" one for a PDF), lower-cased and sorted, as Chromium lists them.
+SIGNED_PUT_HEADERS = "content-type,x-goog-content-length-range,x-goog-if-generation-match"
+CORS_RULE = json.loads((Path(STACK).parent.parent / "terraform" / "modules" / "storage" / "cors.json").read_text())
+
+
+def preflight(url: str, origin: str, method: str = "PUT", headers: str = SIGNED_PUT_HEADERS) -> requests.Response:
+    asked = {"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers}
+    return requests.options(url, headers=asked, timeout=5)
+
+
+def test_a_preflight_of_a_signed_put_from_an_allowed_origin_is_allowed(storage: tuple[str, Path, Path]) -> None:
+    url, key_file, _ = storage
+    answer = preflight(signed(url, key_file, "c/a.txt", 5), APP)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Access-Control-Allow-Origin"] == APP
+    assert "PUT" in answer.headers["Access-Control-Allow-Methods"].split(",")
+    allowed = {h.lower() for h in answer.headers["Access-Control-Allow-Headers"].split(",")}
+    assert set(SIGNED_PUT_HEADERS.split(",")) <= allowed
+    assert answer.headers["Access-Control-Max-Age"] == str(CORS_RULE["maxAgeSeconds"])
+    # the other origin given, and a preflight asking for no header at all
+    assert preflight(signed(url, key_file, "c/a.txt", 5), "http://127.0.0.1:5173", "GET", "").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("origin", "method", "headers"),
+    [
+        ("http://evil.test", "PUT", SIGNED_PUT_HEADERS),  # an origin not configured
+        ("http://app.test:8001", "PUT", SIGNED_PUT_HEADERS),  # another port is another origin
+        (APP, "DELETE", ""),  # a method not in the rule
+        (APP, "PUT", f"{SIGNED_PUT_HEADERS},x-goog-acl"),  # a header not in the rule
+    ],
+)
+def test_a_preflight_outside_the_rule_is_refused(
+    storage: tuple[str, Path, Path], origin: str, method: str, headers: str
+) -> None:
+    url, key_file, _ = storage
+    answer = preflight(signed(url, key_file, "c/b.txt", 5), origin, method, headers)
+    assert answer.status_code == 403
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_answers_to_an_allowed_origin_carry_cors_headers_refusals_included(storage: tuple[str, Path, Path]) -> None:
+    url, key_file, _ = storage
+    put_url = signed(url, key_file, "c/c.txt", 5)
+    headers = {"Content-Type": "text/plain", "x-goog-content-length-range": "5,5", "x-goog-if-generation-match": "0"}
+
+    def put(body: bytes, origin: str, target: str = put_url) -> requests.Response:
+        return requests.put(target, data=body, headers={**headers, "Origin": origin}, timeout=10)
+
+    too_large = put(b"123456", APP)
+    assert (too_large.status_code, too_large.headers.get("Access-Control-Allow-Origin")) == (400, APP)
+    assert "<Code>EntityTooLarge</Code>" in too_large.text
+    tampered = put(b"12345", APP, put_url[:-1] + ("0" if put_url[-1] != "0" else "1"))
+    assert (tampered.status_code, tampered.headers.get("Access-Control-Allow-Origin")) == (403, APP)
+    assert "<Code>SignatureDoesNotMatch</Code>" in tampered.text
+    stored = put(b"12345", APP)
+    assert stored.status_code == 200, stored.text
+    assert stored.headers["Access-Control-Allow-Origin"] == APP
+    assert stored.headers["Vary"] == "Origin"
+    assert stored.headers["Access-Control-Expose-Headers"].split(",") == CORS_RULE["responseHeader"]
+    again = put(b"12345", "http://evil.test")  # processed (412: it exists), but not shared with that origin
+    assert again.status_code == 412
+    assert "Access-Control-Allow-Origin" not in again.headers
+    assert again.headers["Vary"] == "Origin"

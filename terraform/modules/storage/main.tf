@@ -1,3 +1,8 @@
+locals {
+  # The CORS rule of the bucket (methods, headers, max age); the origins are var.cors_origins.
+  cors = jsondecode(file("${path.module}/cors.json"))
+}
+
 # The private bucket that receives the users' course material. Browsers PUT straight into it
 # through V4 signed URLs made by create-upload; nothing is ever public (IAM only, no ACLs).
 resource "google_storage_bucket" "uploads" {
@@ -13,15 +18,17 @@ resource "google_storage_bucket" "uploads" {
   public_access_prevention    = "enforced"
   force_destroy               = false
 
-  # Browser PUTs through signed URLs come from the web app's origins. The signed headers the
-  # browser sends (Content-Type, x-goog-content-length-range) must be allowed here too.
+  # Browser PUTs through signed URLs come from the web app's origins. Every header the signed
+  # PUT makes the browser send (Content-Type, x-goog-content-length-range,
+  # x-goog-if-generation-match) must be listed: GCS refuses a preflight asking for another.
+  # The rule is cors.json, which the local storage (local/storage_cors.py) applies too.
   dynamic "cors" {
-    for_each = length(var.cors_origins) > 0 ? [1] : []
+    for_each = length(var.cors_origins) > 0 ? [local.cors] : []
     content {
       origin          = var.cors_origins
-      method          = ["PUT", "GET", "HEAD"]
-      response_header = ["Content-Type", "x-goog-content-length-range", "ETag"]
-      max_age_seconds = 3600
+      method          = cors.value.method
+      response_header = cors.value.responseHeader
+      max_age_seconds = cors.value.maxAgeSeconds
     }
   }
 

@@ -17,7 +17,12 @@ from tests.conftest import User
 from tests.e2e.billing.conftest import Billing, LocalStripe, Webhook, billing_doc
 
 pytestmark = pytest.mark.stack
-ORIGIN = "http://localhost:5173"
+ORIGIN = "http://localhost:5173"  # an allowed origin (a dev server of web/)
+
+
+def default_origin(stripe_settings: dict[str, str]) -> str:
+    """Where return URLs go by default: the first allowed origin (the stack's gateway, serving web/)."""
+    return stripe_settings["BILLING_RETURN_ORIGINS"].split(",")[0]
 
 
 def sent_for(stripe: LocalStripe, path: str, customer: str) -> list[dict[str, Any]]:
@@ -53,8 +58,9 @@ def test_checkout_creates_the_customer_once_and_a_subscription_session(
     assert form["mode"] == "subscription"
     assert form["client_reference_id"] == user.uid
     assert form["line_items"] == [{"price": stripe_settings["STRIPE_PRICE_PRO"], "quantity": "1"}]
-    assert form["success_url"] == f"{ORIGIN}/billing/success?session_id={{CHECKOUT_SESSION_ID}}"
-    assert form["cancel_url"] == f"{ORIGIN}/billing/canceled"
+    default = default_origin(stripe_settings)
+    assert form["success_url"] == f"{default}/billing/success?session_id={{CHECKOUT_SESSION_ID}}"
+    assert form["cancel_url"] == f"{default}/billing/canceled"
     assert form["subscription_data"]["metadata"] == {"uid": user.uid, "plan": "pro"}
     creates = [c for c in local_stripe.calls("POST", "/v1/customers") if c["form"]["metadata"]["uid"] == user.uid]
     assert [c["idempotencyKey"] for c in creates] == [f"aksio-customer-{user.uid}"]
@@ -112,7 +118,11 @@ def test_checkout_refusals(  # noqa: PLR0917
 
 
 def test_portal(
-    billing_for: Callable[[User], Billing], user: User, local_stripe: LocalStripe, firestore_db: Any
+    billing_for: Callable[[User], Billing],
+    user: User,
+    local_stripe: LocalStripe,
+    firestore_db: Any,
+    stripe_settings: dict[str, str],
 ) -> None:
     billing = billing_for(user)
     r = billing.post("create-portal-session")
@@ -129,7 +139,9 @@ def test_portal(
     assert r.status_code == 400
     r = billing.post("create-portal-session")
     assert r.status_code == 200
-    assert sent_for(local_stripe, "/v1/billing_portal/sessions", customer)[-1]["return_url"] == f"{ORIGIN}/billing"
+    assert sent_for(local_stripe, "/v1/billing_portal/sessions", customer)[-1]["return_url"] == (
+        f"{default_origin(stripe_settings)}/billing"
+    )
 
 
 def test_upgrade_flow_lifts_the_generation_quota(
