@@ -46,7 +46,8 @@ def test_a_streamed_answer_with_citations_that_quote_the_page(page: Any, web_url
         item = citations.nth(i)
         number = int(re.search(r"page (\d+)", item.inner_text()).group(1))
         quote = squash(item.locator("blockquote").inner_text())
-        assert quote and quote in pages[number - 1], (number, quote)
+        assert quote
+        assert quote in pages[number - 1], (number, quote)
     first = page.locator(".message.assistant a.marker").first
     marker = first.get_attribute("data-marker")
     first.click()
