@@ -56,7 +56,8 @@ def test_course_upload_generate_and_review_drafts(page: Any, web_url: str, stude
     dropped.uncheck()
     page.get_by_role("button", name="Save the checked cards").click()
     expect(page.locator("#generate")).to_contain_text("4 cards saved, 1 discarded.")
-    [deck] = student.api.ok("GET", "/decks")["decks"]
+    [listed] = student.api.ok("GET", "/decks")["decks"]
+    deck = student.api.ok("GET", f"/decks/{listed['id']}")
     assert (deck["name"], deck["cardCount"], deck["courseId"]) == ("Biology cards", 4, course["id"])
     assert page.watch.failed == []
 

@@ -17,7 +17,7 @@ function contentType(file) {
   return TYPES[ext] || file.type || "application/octet-stream";
 }
 
-const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`;
+const mb = (bytes) => (bytes < 1048576 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1048576).toFixed(1)} MB`);
 
 export async function render(root, ctx) {
   const box = errorBox();
