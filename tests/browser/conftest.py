@@ -134,3 +134,21 @@ def student(auth_emulator: str, gateway_url: str) -> Student:
 def signed_in(page: Any, web_url: str, student: Student) -> Student:
     sign_in(page, web_url, student.user.email)
     return student
+
+
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_problems(page: Any) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA check of the page as it is now: the serious and critical
+    violations, one line each (rule, impact, the first offending element)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
