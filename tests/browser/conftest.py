@@ -124,9 +124,17 @@ def sign_in(page: Any, web_url: str, email: str, password: str = PASSWORD) -> No
 
 @pytest.fixture
 def student(auth_emulator: str, gateway_url: str) -> Student:
-    """A user made through the Auth emulator's REST API (what the SDK's sign-up calls), with an
-    API client for arranging data; the test then signs in through the page."""
+    """A user made through the Auth emulator's REST API (what the SDK's sign-up calls), with
+    the email verified (as after opening the link), and an API client for arranging data; the
+    test then signs in through the page."""
     user = sign_up(auth_emulator)
+    response = requests.post(
+        f"http://{auth_emulator}/identitytoolkit.googleapis.com/v1/accounts:update",
+        json={"localId": user.uid, "emailVerified": True},
+        headers={"Authorization": "Bearer owner"},  # the emulator's admin credential
+        timeout=10,
+    )
+    response.raise_for_status()
     return Student(user=user, api=Client(gateway_url, user, requests.Session()))
 
 

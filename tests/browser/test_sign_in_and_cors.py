@@ -12,12 +12,37 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, Student, shot, sign_in
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, need_env
 
 
-def test_a_student_signs_up_signs_out_and_signs_in_again(page: Any, web_url: str, gateway_url: str) -> None:
+def project() -> str:
+    return need_env("GOOGLE_CLOUD_PROJECT")["GOOGLE_CLOUD_PROJECT"]
+
+
+def verification_link(auth_emulator: str, email: str) -> str:
+    codes = requests.get(f"http://{auth_emulator}/emulator/v1/projects/{project()}/oobCodes", timeout=10).json()
+    [code] = [c for c in codes["oobCodes"] if c["email"] == email and c["requestType"] == "VERIFY_EMAIL"]
+    return str(code["oobLink"])
+
+
+def lookup(auth_emulator: str, email: str) -> dict[str, Any]:
+    response = requests.post(
+        f"http://{auth_emulator}/identitytoolkit.googleapis.com/v1/projects/{project()}/accounts:lookup",
+        json={"email": [email]},
+        headers={"Authorization": "Bearer owner"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return dict(response.json()["users"][0])
+
+
+def test_a_student_signs_up_verifies_signs_out_and_signs_in_again(
+    page: Any, web_url: str, gateway_url: str, auth_emulator: str
+) -> None:
     email = f"new-{uuid.uuid4().hex[:10]}@example.test"
     page.goto(web_url)
     shot(page, "sign-in")
@@ -36,6 +61,21 @@ def test_a_student_signs_up_signs_out_and_signs_in_again(page: Any, web_url: str
     assert urlsplit(unread.value.url).netloc == api
     assert unread.value.status == 200
     assert unread.value.json() == {"unread": 0}
+
+    # The SDK sent the verification email at sign-up; the student opens its link (the Auth
+    # emulator's action page) and tells the app, which refreshes the user and its token.
+    banner = page.locator("#verify-email")
+    expect(banner).to_contain_text(f"Verify {email} to upload documents and use AI")
+    banner.get_by_role("button", name="I have verified it").click()
+    expect(banner.get_by_role("alert")).to_have_text("Not verified yet: open the link in the email first.")
+    link = verification_link(auth_emulator, email)
+    mail = page.context.new_page()
+    mail.goto(link)
+    expect(mail.locator("body")).to_contain_text("verified", ignore_case=True)
+    mail.close()
+    banner.get_by_role("button", name="I have verified it").click()
+    expect(banner).to_have_count(0)
+    assert lookup(auth_emulator, email)["emailVerified"] is True
 
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in to Aksio").wait_for()

@@ -77,9 +77,35 @@ function shell(user) {
   clear(
     app,
     h("header", {}, h("strong", { class: "brand" }, "Aksio"), h("nav", { "aria-label": "Main" }, links), h("span", { class: "who" }, user.email, " ", out)),
+    user.emailVerified ? null : verifyBanner(user),
     main,
   );
   return main;
+}
+
+// Uploads and AI need a verified email (the API answers 403 email_not_verified). The link is
+// sent at sign-up; once it is opened, the ID token must be refreshed to carry the claim.
+function verifyBanner(user) {
+  const box = errorBox();
+  const note = h("span", {}, `Verify ${user.email} to upload documents and use AI: open the link we emailed you. `);
+  const resend = h("button", { type: "button", class: "link" }, "Send the link again");
+  const done = h("button", { type: "button", class: "secondary" }, "I have verified it");
+  const banner = h("div", { class: "notice", id: "verify-email", role: "status" }, note, resend, " ", done, box);
+  resend.addEventListener("click", () =>
+    guarded(box, resend, async () => {
+      await sendEmailVerification(user);
+      note.textContent = `We sent a new link to ${user.email}. `;
+    }),
+  );
+  done.addEventListener("click", () =>
+    guarded(box, done, async () => {
+      await user.reload();
+      if (!session.auth.currentUser.emailVerified) throw new Error("Not verified yet: open the link in the email first.");
+      await session.auth.currentUser.getIdToken(true);
+      banner.remove();
+    }),
+  );
+  return banner;
 }
 
 async function show() {
