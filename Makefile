@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test test-unit lint format package openapi openapi-accept contract bench \
-        firestore-emulator conformance clean terraform-check
+        firestore-emulator conformance clean terraform-check screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -56,6 +56,13 @@ contract: $(STAMP) ## the API contract against git ref BASE (default HEAD~1): no
 
 openapi-accept: $(STAMP) ## commit-ready lib/aksio/openapi.json (refuses a breaking change without a version bump and changelog entry)
 	$(PY) local/contract.py accept
+
+SCREENS := study tutor stats
+screenshots: install ## the web app's study, tutor and stats screens as PNGs in docs/ (runs their browser tests)
+	AKSIO_SCHEDULER_CLOCK=off $(PY) local/stack exec --free-ports -- $(PY) -m pytest -q \
+	  tests/browser/test_study.py tests/browser/test_tutor.py tests/browser/test_stats.py
+	@mkdir -p docs && for s in $(SCREENS); do cp .local/artifacts/browser/$$s.png docs/$$s.png; done
+	@echo "docs/: $(addsuffix .png,$(SCREENS))"
 
 bench: install ## print benchmark figures (cold imports, Firestore emulator, review-card latency and concurrency)
 	$(PY) bench/cold_import.py
