@@ -5,7 +5,11 @@
 project_id = "aksio-prod"
 
 # Origins of the web app: CORS of the HTTP functions and of the upload bucket (https, no path).
-allowed_origins = ["https://app.example.com"]
+# The app served from the web bucket (modules/web, output web.url) is on https://storage.googleapis.com.
+allowed_origins = ["https://app.example.com", "https://storage.googleapis.com"]
+
+# The Firebase web API key of the web app's config.json: a public identifier, not a secret.
+firebase_web_api_key = "AIzaSyExample-public-web-api-key"
 
 # Where Stripe Checkout and the Billing Portal may send the browser back to; the first is the default.
 billing_return_origins = ["https://app.example.com"]

@@ -9,6 +9,7 @@
 #   functions         every function of functions/functions.json
 #   scheduler         a Cloud Scheduler job per scheduler function
 #   monitoring        log-based metrics, alert policies, the health uptime check, a dashboard
+#   web               the web app's public bucket (static files of web/dist) and its config.json
 
 provider "google" {
   project = var.project_id
@@ -169,4 +170,15 @@ module "monitoring" {
   labels                    = var.labels
 
   depends_on = [module.functions]
+}
+
+module "web" {
+  source = "./modules/web"
+
+  project_id       = module.project_services.project_id
+  bucket_name      = "${var.project_id}-${var.prefix}-web"
+  location         = var.region
+  functions_region = var.region
+  firebase_api_key = var.firebase_web_api_key
+  labels           = var.labels
 }

@@ -47,3 +47,11 @@ output "monitoring" {
     notification_channels = module.monitoring.notification_channels
   }
 }
+
+output "web" {
+  description = "The web app: its bucket (Cloud Build's web step uploads web/dist there) and its URL."
+  value = {
+    bucket = module.web.bucket_name
+    url    = module.web.url
+  }
+}

@@ -75,7 +75,7 @@ variable "firestore_backup_retention_days" {
 }
 
 variable "allowed_origins" {
-  description = "Origins of the web app, e.g. [\"https://app.example.com\"]: CORS of the upload bucket (browser PUTs to signed URLs) and of the HTTP functions (CORS_ORIGINS). Required."
+  description = "Origins of the web app, e.g. [\"https://app.example.com\"]: CORS of the upload bucket (browser PUTs to signed URLs) and of the HTTP functions (CORS_ORIGINS). The app served from the web bucket (modules/web) without a domain of its own has the origin https://storage.googleapis.com. Required."
   type        = list(string)
 
   validation {
@@ -86,6 +86,12 @@ variable "allowed_origins" {
     condition     = alltrue([for o in var.allowed_origins : can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", o))])
     error_message = "Each of allowed_origins is an https origin without path or trailing slash, lowercase, e.g. https://app.example.com (no wildcard)."
   }
+}
+
+variable "firebase_web_api_key" {
+  description = "The Firebase web API key (Firebase console, project settings, web app), written to the web app's config.json. Not a secret: a public identifier every browser receives; access is guarded by Firebase Auth and the API's checks. Empty: the web app cannot sign in."
+  type        = string
+  default     = ""
 }
 
 variable "billing_return_origins" {

@@ -43,6 +43,7 @@ def test_every_check_runs_before_anything_is_planned() -> None:
         "terraform-plan",
         "terraform-apply",
         "smoke",
+        "web",
     ]
     assert "make contract BASE=${_CONTRACT_BASE}" in script(steps()["contract"])
     test = steps()["test"]
@@ -57,7 +58,7 @@ def test_every_check_runs_before_anything_is_planned() -> None:
 
 def test_deploy_steps_run_only_when_deploy_is_true() -> None:
     assert config()["substitutions"]["_DEPLOY"] == "false"  # only the main trigger deploys
-    for step_id in ("terraform-plan", "terraform-apply", "smoke"):
+    for step_id in ("terraform-plan", "terraform-apply", "smoke", "web"):
         step = steps()[step_id]
         assert "DEPLOY=${_DEPLOY}" in step["env"]
         first = script(step).split("-ec\n", 1)[1].splitlines()[0]
@@ -76,6 +77,7 @@ def test_plan_passes_the_production_settings_and_europe() -> None:
     assert '-var="billing_return_origins=$$BILLING_RETURN_ORIGINS"' in text
     assert '-var="allowed_origins=$$ALLOWED_ORIGINS"' in text
     assert '-var="region=${_REGION}"' in text
+    assert '-var="firebase_web_api_key=${_FIREBASE_WEB_API_KEY}"' in text  # public, may be empty
     apply = script(steps()["terraform-apply"])
     assert "apply -input=false tfplan" in apply
     assert "output -json > build/terraform-outputs.json" in apply
@@ -83,6 +85,16 @@ def test_plan_passes_the_production_settings_and_europe() -> None:
     # where health serves the committed document in production (smoke.py's default too)
     assert subs["_OPENAPI_PATH"] == "/health/openapi.json"
     assert '--openapi-path "${_OPENAPI_PATH}"' in script(steps()["smoke"])
+
+
+def test_the_web_step_uploads_web_dist_to_terraforms_web_bucket_after_smoke() -> None:
+    order = [s["id"] for s in config()["steps"]]
+    assert order.index("web") > order.index("smoke") > order.index("terraform-apply")
+    text = script(steps()["web"])
+    assert "local/publish_web.py --terraform-outputs build/terraform-outputs.json" in text
+    outputs = (REPO / "terraform" / "outputs.tf").read_text()
+    assert 'output "web"' in outputs
+    assert "bucket = module.web.bucket_name" in outputs  # what publish_web.py reads
 
 
 def test_the_builder_image_is_the_one_local_builder_pushes() -> None:

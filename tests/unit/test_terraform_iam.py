@@ -164,6 +164,8 @@ IAM_RESOURCES: dict[str, tuple[Any, Any, Any]] = {
         "roles/run.invoker",
         "${each.value}",
     ),
+    # the web app's static files, public (tests/unit/test_terraform_web.py)
+    "modules/web:google_storage_bucket_iam_member.public_read": (None, "roles/storage.objectViewer", "allUsers"),
 }
 IAM_TYPE_WORDS = ("_iam_member", "_iam_binding", "_iam_policy")
 

@@ -125,3 +125,29 @@ def test_the_portal_page_links_back_to_the_return_url(
     page = requests.get(portal.json()["url"], timeout=30)
     assert page.status_code == 200
     assert (back, "Return to Aksio") in links(page.text)
+
+
+def test_concurrent_payments_of_one_session_pay_once(
+    billing_for: Callable[[User], Billing], user: User, local_stripe: LocalStripe
+) -> None:
+    """Several submits at once (a double click, two tabs): one payment, one event."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    created = billing_for(user).post("create-checkout-session", {"plan": "pro"})
+    sid, url = created.json()["id"], created.json()["url"]
+    n = 4
+    barrier = Barrier(n)
+
+    def pay(_: int) -> requests.Response:
+        barrier.wait()
+        return requests.post(url, data={"card_number": "4242424242424242"}, allow_redirects=False, timeout=60)
+
+    with ThreadPoolExecutor(n) as pool:
+        answers = list(pool.map(pay, range(n)))
+    assert sorted(a.status_code for a in answers) == [200] * (n - 1) + [303]
+    assert all("already paid" in a.text for a in answers if a.status_code == 200)
+    assert len(events_for(local_stripe, sid)) == 1
+    customer = local_stripe.get(f"/v1/checkout/sessions/{sid}").json()["customer"]
+    subscriptions = local_stripe.get("/v1/subscriptions", {"customer": customer}).json()["data"]
+    assert len(subscriptions) == 1
