@@ -108,10 +108,10 @@ export async function render(root, ctx) {
       clear(generator);
       return;
     }
-    const picks = ready.map((doc) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "documentIds", value: doc.id, checked: true, style: "width:auto" }), doc.filename));
+    const picks = ready.map((doc) => h("label", { class: "row" }, h("input", { type: "checkbox", name: "documentIds", value: doc.id, checked: true }), doc.filename));
     const deckName = h("input", { name: "deckName", required: true, value: ready.length === 1 ? ready[0].filename.replace(/\.[^.]+$/, "") : "New deck" });
     const count = h("input", { name: "count", type: "number", min: 1, max: 50, value: 10 });
-    const cloze = h("input", { type: "checkbox", name: "cloze", style: "width:auto" });
+    const cloze = h("input", { type: "checkbox", name: "cloze" });
     const genState = h("div", { id: "generation", "aria-live": "polite" });
     const genForm = form(
       [h("fieldset", {}, h("legend", {}, "From"), picks), field("Deck name", deckName), field("How many cards", count), h("label", { class: "row" }, cloze, "Include cloze deletions")],
@@ -173,7 +173,7 @@ export async function render(root, ctx) {
       h(
         "li",
         { dataset: { draft: d.id } },
-        h("label", { class: "row" }, h("input", { type: "checkbox", value: d.id, checked: true, style: "width:auto", "aria-label": `Keep: ${d.front}` }), h("span", {}, h("strong", {}, d.front), h("br"), d.back)),
+        h("label", { class: "row" }, h("input", { type: "checkbox", value: d.id, checked: true, "aria-label": `Keep: ${d.front}` }), h("span", {}, h("strong", {}, d.front), h("br"), d.back)),
       ),
     );
     const save = h("button", { type: "button" }, "Save the checked cards");
