@@ -1,0 +1,104 @@
+"""Quizzes in the browser: a student makes a quiz from a deck, takes it with one wrong answer,
+reads the result (score, right answers, explanations) and keeps the miss as a card; an API
+refusal (a deck without cards) is shown as the API's message."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, Student, shot
+
+FACTS = {
+    "Capital of Norway?": "Oslo",
+    "Largest planet?": "Jupiter",
+    "Chemical symbol of gold?": "Au",
+    "Author of Hamlet?": "Shakespeare",
+}
+
+
+def deck_with_cards(student: Student, name: str, facts: dict[str, str]) -> str:
+    deck: str = student.api.ok("POST", "/decks", 201, json={"name": name})["id"]
+    for front, back in facts.items():
+        student.api.ok("POST", "/cards", 201, json={"deckId": deck, "front": front, "back": back})
+    return deck
+
+
+def test_a_deck_quiz_taken_with_one_miss_shows_the_score_explanations_and_the_miss_becomes_a_card(
+    page: Any, signed_in: Student
+) -> None:
+    deck = deck_with_cards(signed_in, "Trivia", FACTS)
+    misses = deck_with_cards(signed_in, "Misses", {})
+    page.get_by_role("link", name="Quizzes").click()
+    form = page.get_by_role("form", name="New quiz")
+    form.get_by_label("Deck", exact=True).select_option(deck)
+    form.get_by_label("Questions", exact=True).fill("4")
+    form.get_by_label("True or false").uncheck()
+    form.get_by_label("Time limit (minutes)").fill("10")
+    with page.expect_response(lambda r: r.url.endswith("/quizzes") and r.request.method == "POST") as made:
+        form.get_by_role("button", name="Make the quiz").click()
+    assert made.value.status == 201
+    quiz = made.value.json()
+    item = page.locator(f'li[data-quiz="{quiz["id"]}"]')
+    expect(item).to_contain_text("Ready")
+    expect(item).to_contain_text("4 questions")
+    shot(page, "quizzes")
+
+    item.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("timer")).to_contain_text(re.compile(r"Time left (10:00|9:5\d)"))
+    questions = page.locator("fieldset.question")
+    expect(questions).to_have_count(4)
+    wrong = None
+    for i in range(4):
+        question = questions.nth(i)
+        prompt = question.locator("legend").inner_text().split(" ", 1)[1]
+        answer = FACTS[prompt]
+        if wrong is None:  # the first question gets a wrong answer
+            wrong = prompt
+            choice = question.locator("label.option").filter(has_not_text=answer).first.get_by_role("radio")
+        else:
+            choice = question.get_by_role("radio", name=answer, exact=True)
+        with page.expect_response(lambda r: "/answers/" in r.url and r.request.method == "PUT") as put:
+            choice.check()
+        assert put.value.status == 200
+        expect(question.locator(".saved")).to_have_text("Saved")
+    with page.expect_response(lambda r: r.url.endswith("/submit")) as submitted:
+        page.get_by_role("button", name="Submit").click()
+    attempt = submitted.value.json()
+
+    expect(page.locator(".score")).to_contain_text("3/4")
+    missed = page.locator("li.result.wrong")
+    expect(missed).to_have_count(1)
+    expect(missed).to_contain_text("✗ Incorrect")
+    expect(missed).to_contain_text(wrong)
+    expect(missed.locator(".right-answer")).to_have_text(FACTS[wrong])
+    expect(missed.locator(".explanation")).to_have_text(f"{wrong} — {FACTS[wrong]}")
+    expect(page.locator("li.result.right")).to_have_count(3)
+    shot(page, "quiz-result")
+
+    page.get_by_label(re.compile("Deck for the 1 missed question")).select_option(misses)
+    page.get_by_role("button", name="Add my misses as cards").click()
+    expect(page.get_by_role("status")).to_have_text("Added 1 card to Misses.")
+
+    # What the API now holds: the attempt graded 3/4, the quiz's best score, the miss as a card.
+    held = signed_in.api.ok("GET", f"/quizzes/{quiz['id']}/attempts/{attempt['id']}")
+    assert (held["status"], held["result"]["score"], held["result"]["total"]) == ("submitted", 3, 4)
+    assert signed_in.api.ok("GET", f"/quizzes/{quiz['id']}")["stats"]["bestPercent"] == 75.0
+    cards = signed_in.api.ok("GET", "/cards", params={"deckId": misses})["cards"]
+    assert [(c["front"], c["back"]) for c in cards] == [(wrong, FACTS[wrong])]
+    assert [r for r in page.watch.responses if r[2] >= 400] == []
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
+def test_a_quiz_from_an_empty_deck_shows_the_apis_message(page: Any, signed_in: Student) -> None:
+    deck_with_cards(signed_in, "Empty", {})
+    page.get_by_role("link", name="Quizzes").click()
+    form = page.get_by_role("form", name="New quiz")
+    form.get_by_role("button", name="Make the quiz").click()
+    expect(form.get_by_role("alert")).to_contain_text("This deck has no cards to make questions from.")
+    assert signed_in.api.ok("GET", "/quizzes")["quizzes"] == []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
