@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Student, shot
+from tests.browser.conftest import PHONE, Student, assert_fits_width, shot
 from tests.e2e.account.conftest import wait_deleted
 
 
@@ -42,7 +42,8 @@ def test_profile_and_study_settings_are_saved_and_a_bad_value_shows_the_apis_mes
     expect(settings.get_by_role("status")).to_have_text("Saved.")
     held = signed_in.api.ok("GET", "/account")
     assert held["displayName"] == "Ada Student"
-    assert {k: held["settings"][k] for k in ("draftGeneratedCards", "newCardsPerDay", "desiredRetention", "reminderHour")} == {
+    keys = ("draftGeneratedCards", "newCardsPerDay", "desiredRetention", "reminderHour")
+    assert {k: held["settings"][k] for k in keys} == {
         "draftGeneratedCards": True,
         "newCardsPerDay": 35,
         "desiredRetention": 0.85,
@@ -84,7 +85,8 @@ def test_export_my_data_reaches_a_download_link_whose_zip_opens(page: Any, signe
         text = "\n".join(
             archive.read(name).decode("utf-8", "replace") for name in archive.namelist() if name.endswith(".json")
         )
-    assert "Export me" in text and "Exported deck" in text
+    assert "Export me" in text
+    assert "Exported deck" in text
     held = signed_in.api.ok("GET", f"/account/exports/{export_id}")
     assert held["status"] == "succeeded"
     assert held["sizeBytes"] == len(response.content)
@@ -112,7 +114,7 @@ def test_deleting_the_account_signs_out_and_the_account_is_gone(
     assert started.value.status == 202
     assert started.value.json()["stepsTotal"] == 5
     page.get_by_role("heading", name="Sign in to Aksio").wait_for(timeout=60_000)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_fits_width(page)
 
     wait_deleted(firestore_db, signed_in.user.uid)
     page.get_by_label("Email").fill(signed_in.user.email)

@@ -65,7 +65,8 @@ def test_a_reminder_shows_unread_with_the_badge_and_marking_it_read_clears_both(
     assert entry.get_by_role("heading").evaluate("e => getComputedStyle(e).fontWeight") == "400"
     assert student.api.ok("GET", "/notifications/unread") == {"unread": 0}
     held = student.api.ok("GET", "/notifications")["notifications"][0]
-    assert held["read"] and held["readAt"]
+    assert held["read"] is True
+    assert held["readAt"]
 
 
 @pytest.fixture

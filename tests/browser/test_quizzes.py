@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Student, shot
+from tests.browser.conftest import PHONE, Student, assert_fits_width, shot
 
 FACTS = {
     "Capital of Norway?": "Oslo",
@@ -100,5 +100,4 @@ def test_a_quiz_from_an_empty_deck_shows_the_apis_message(page: Any, signed_in: 
     form.get_by_role("button", name="Make the quiz").click()
     expect(form.get_by_role("alert")).to_contain_text("This deck has no cards to make questions from.")
     assert signed_in.api.ok("GET", "/quizzes")["quizzes"] == []
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"]
+    assert_fits_width(page)

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, Student, shot
+from tests.browser.conftest import PHONE, Student, assert_fits_width, shot
 
 
 def arrange(student: Student, reviews: list[int]) -> tuple[str, str]:
-    """A course with an exam in three weeks, a deck of five cards in it; ``reviews`` ratings given to its first cards."""
+    """A course with an exam in three weeks, a deck of five cards in it, its first cards reviewed
+    with the ``reviews`` ratings."""
     api = student.api
     exam = (date.today() + timedelta(days=21)).isoformat()
     course = api.ok("POST", "/courses", 201, json={"name": "Biology", "examDate": exam})["id"]
@@ -81,5 +82,4 @@ def test_stats_fit_a_phone_and_a_plan_that_does_not_fit_lists_the_suggestions(pa
     expect(fits).to_contain_text("No new card fits before the exam at your daily limit.")
     expect(fits).to_contain_text(f"Allow {plan['suggestions'][0]['newCardsPerDay']} new card")
     shot(page, "stats-phone")
-    wide = """() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392).slice(0, 8).map(e => e.tagName + '.' + e.className.baseVal + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], page.evaluate(wide)
+    assert_fits_width(page)
