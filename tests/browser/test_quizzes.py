@@ -8,9 +8,12 @@ import re
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, Student, assert_fits_width, shot
+from tests.e2e.quizzes.conftest import Client
+from tests.unit.quizzes.corpus import make_pdf
 
 FACTS = {
     "Capital of Norway?": "Oslo",
@@ -100,4 +103,77 @@ def test_a_quiz_from_an_empty_deck_shows_the_apis_message(page: Any, signed_in: 
     form.get_by_role("button", name="Make the quiz").click()
     expect(form.get_by_role("alert")).to_contain_text("This deck has no cards to make questions from.")
     assert signed_in.api.ok("GET", "/quizzes")["quizzes"] == []
+    assert_fits_width(page)
+
+
+def test_a_quiz_from_a_document_shows_the_jobs_end_and_cites_pages_in_the_result(
+    page: Any, signed_in: Student, gateway_url: str, offline_gateway: None
+) -> None:
+    client = Client(gateway_url, signed_in.user, requests.Session())
+    doc = client.upload("reader.pdf", "application/pdf", make_pdf(4))
+    assert client.wait_document(doc)["status"] == "ready"
+    page.get_by_role("link", name="Quizzes").click()
+    form = page.get_by_role("form", name="New quiz")
+    form.get_by_label("Documents").check()
+    form.get_by_label("reader.pdf").check()
+    form.get_by_label("Questions", exact=True).fill("3")
+    with page.expect_response(lambda r: r.url.endswith("/quizzes") and r.request.method == "POST") as made:
+        form.get_by_role("button", name="Make the quiz").click()
+    assert made.value.status == 202
+    quiz = made.value.json()
+    assert quiz["status"] == "generating"
+    item = page.locator(f'li[data-quiz="{quiz["id"]}"]')
+    expect(item).to_have_attribute("data-status", "ready", timeout=60_000)
+    expect(item).to_contain_text("3 questions · from documents")
+    assert page.watch.api_calls("GET", f"/quizzes/{quiz['id']}$")  # the page followed the job
+
+    item.get_by_role("button", name="Start").click()
+    expect(page.locator("fieldset.question")).to_have_count(3)
+    with page.expect_response(lambda r: r.url.endswith("/submit")) as submitted:
+        page.get_by_role("button", name="Submit").click()
+    result = submitted.value.json()["result"]
+    expect(page.locator(".score")).to_contain_text("0/3")
+    rows = page.locator("li.result")
+    expect(rows).to_have_count(3)
+    for i, row in enumerate(result["questions"]):
+        cited = row["citation"]
+        shown = rows.nth(i).locator("figure.citation")
+        expect(shown.locator("blockquote")).to_have_text(cited["quote"])
+        expect(shown.locator("figcaption")).to_contain_text(f"page {cited['page']}")
+    shot(page, "quiz-result-documents")
+
+    # No deck yet: the misses go to a new one.
+    expect(page.get_by_label("Deck for the 3 missed questions")).to_have_value(":new")
+    page.get_by_role("button", name="Add my misses as cards").click()
+    expect(page.get_by_role("status")).to_have_text("Added 3 cards to reader.pdf · misses.")
+    decks = signed_in.api.ok("GET", "/decks")["decks"]
+    assert [d["name"] for d in decks] == ["reader.pdf · misses"]
+    cards = signed_in.api.ok("GET", "/cards", params={"deckId": decks[0]["id"]})["cards"]
+    assert len(cards) == 3
+
+
+def test_short_answers_typed_on_a_phone_are_graded(page: Any, signed_in: Student) -> None:
+    page.set_viewport_size(PHONE)
+    deck = deck_with_cards(signed_in, "Trivia", FACTS)
+    quiz = signed_in.api.ok("POST", "/quizzes", 201, json={"deckId": deck, "count": 3, "kinds": ["short_answer"]})
+    page.get_by_role("link", name="Quizzes").click()
+    page.locator(f'li[data-quiz="{quiz["id"]}"]').get_by_role("button", name="Start").click()
+    questions = page.locator("fieldset.question")
+    expect(questions).to_have_count(3)
+    typed = {}
+    for i in range(3):
+        question = questions.nth(i)
+        prompt = question.locator("legend").inner_text().split(" ", 1)[1]
+        typed[prompt] = "no idea" if i == 2 else FACTS[prompt].lower()
+        question.get_by_label("Your answer").fill(typed[prompt])
+    shot(page, "quiz-take-phone")
+    assert_fits_width(page)
+    with page.expect_response(lambda r: r.url.endswith("/submit")) as submitted:
+        page.get_by_role("button", name="Submit").click()
+    assert submitted.value.status == 200
+    expect(page.locator(".score")).to_contain_text("2/3")
+    wrong = page.locator("li.result.wrong")
+    expect(wrong.locator(".given")).to_have_text("no idea")
+    held = submitted.value.json()["result"]["questions"]
+    assert {r["prompt"]: r["given"]["text"] for r in held} == typed
     assert_fits_width(page)

@@ -306,7 +306,7 @@ async function showResult(root, ctx, quizId, attemptId) {
     h("h1", {}, quiz.title),
     h("p", { class: "score", "aria-live": "polite" }, h("b", {}, `${result.score}/${result.total}`), ` · ${percent(result.percent / 100)}`),
     box,
-    misses ? missesForm(ctx, quizId, attemptId, decks, quiz.deckId, misses) : h("p", { class: "ok" }, "No misses: well done."),
+    misses ? missesForm(ctx, quizId, attemptId, decks, quiz.deckId, misses, quiz.title) : h("p", { class: "ok" }, "No misses: well done."),
     h("ol", { class: "list results", "aria-label": "Questions" }, rows),
     h("div", { class: "row" }, h("button", { type: "button", onclick: () => ctx.navigate("quizzes", { take: quizId, attempt: uuid() }) }, "Take it again"), h("a", { href: "#/quizzes" }, "All quizzes")),
   );
@@ -319,19 +319,34 @@ function citation(c) {
   return h("figure", { class: "citation" }, c.quote ? h("blockquote", {}, c.quote) : null, where ? h("figcaption", {}, where) : null);
 }
 
-function missesForm(ctx, quizId, attemptId, decks, preferred, misses) {
+const NEW_DECK = ":new"; // never a deck id (ids are [A-Za-z0-9_-])
+
+function missesForm(ctx, quizId, attemptId, decks, preferred, misses, title) {
+  const newDeckId = uuid(); // a retried creation makes one deck
   const box = errorBox();
   const out = h("p", { class: "ok", role: "status" });
   const label = `Deck for the ${misses} missed question${misses === 1 ? "" : "s"}`;
-  const deck = h("select", { name: "deckId", required: true, "aria-label": label }, decks.map((d) => h("option", { value: d.id, selected: d.id === preferred }, d.name)));
+  const fresh = `${title} · misses`;
+  const deck = h(
+    "select",
+    { name: "deckId", required: true, "aria-label": label },
+    decks.map((d) => h("option", { value: d.id, selected: d.id === preferred }, d.name)),
+    h("option", { value: NEW_DECK, selected: !decks.length }, `A new deck “${fresh}”`),
+  );
   const button = h("button", { type: "submit" }, "Add my misses as cards");
   const el = h("form", { class: "misses" }, h("div", { class: "row" }, field(label, deck), button), out, box);
-  if (!decks.length) return h("p", { class: "muted" }, "Make a deck to keep your misses as cards.");
   el.addEventListener("submit", (event) => {
     event.preventDefault();
     guarded(box, button, async () => {
-      const added = await ctx.api.post(`/quizzes/${quizId}/attempts/${attemptId}/misses-to-cards`, { deckId: deck.value });
-      const name = deck.selectedOptions[0].textContent;
+      let deckId = deck.value;
+      let name = deck.selectedOptions[0].textContent;
+      if (deckId === NEW_DECK) {
+        const made = await ctx.api.post("/decks", { id: newDeckId, name: fresh });
+        deck.prepend(h("option", { value: made.id }, made.name));
+        deck.value = deckId = made.id;
+        name = made.name;
+      }
+      const added = await ctx.api.post(`/quizzes/${quizId}/attempts/${attemptId}/misses-to-cards`, { deckId });
       out.textContent = `Added ${added.created} card${added.created === 1 ? "" : "s"} to ${name}${added.alreadyPresent ? ` (${added.alreadyPresent} already there)` : ""}.`;
     });
   });
