@@ -97,6 +97,8 @@ def test_deleting_the_account_signs_out_and_the_account_is_gone(
     page: Any, web_url: str, signed_in: Student, firestore_db: Any
 ) -> None:
     open_account(page)
+    assert_fits_width(page)
+    shot(page, "account-phone")
     zone = page.get_by_role("region", name="Danger zone")
     # The wrong confirmation: the API's message, nothing deleted.
     zone.get_by_label("Type DELETE to confirm").fill("delete")
@@ -114,7 +116,6 @@ def test_deleting_the_account_signs_out_and_the_account_is_gone(
     assert started.value.status == 202
     assert started.value.json()["stepsTotal"] == 5
     page.get_by_role("heading", name="Sign in to Aksio").wait_for(timeout=60_000)
-    assert_fits_width(page)
 
     wait_deleted(firestore_db, signed_in.user.uid)
     page.get_by_label("Email").fill(signed_in.user.email)

@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Student, shot, sign_in
+from tests.browser.conftest import PHONE, Student, assert_fits_width, shot, sign_in
 from tests.conftest import need_env
 
 # A day before the stack's real clock: every other user's reminder instant is after the real
@@ -64,6 +64,7 @@ def test_a_reminder_shows_unread_with_the_badge_and_marking_it_read_clears_both(
     expect(page.get_by_role("status")).to_have_text("All read")
     assert entry.get_by_role("heading").evaluate("e => getComputedStyle(e).fontWeight") == "400"
     assert student.api.ok("GET", "/notifications/unread") == {"unread": 0}
+    assert_fits_width(page)
     held = student.api.ok("GET", "/notifications")["notifications"][0]
     assert held["read"] is True
     assert held["readAt"]
@@ -90,6 +91,7 @@ def many_notes(student: Student, firestore_db: Any) -> list[str]:
     return ids
 
 
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
 def test_load_more_pages_on_to_the_oldest_and_mark_all_read(
     page: Any, web_url: str, student: Student, many_notes: list[str]
 ) -> None:
@@ -108,3 +110,4 @@ def test_load_more_pages_on_to_the_oldest_and_mark_all_read(
     expect(page.get_by_role("status")).to_have_text("All read")
     expect(page.locator("#unread")).to_be_hidden()
     assert student.api.ok("GET", "/notifications/unread") == {"unread": 0}
+    assert_fits_width(page)

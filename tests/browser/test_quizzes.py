@@ -177,3 +177,33 @@ def test_short_answers_typed_on_a_phone_are_graded(page: Any, signed_in: Student
     held = submitted.value.json()["result"]["questions"]
     assert {r["prompt"]: r["given"]["text"] for r in held} == typed
     assert_fits_width(page)
+
+
+def test_when_the_time_limit_ends_the_quiz_is_submitted_with_the_answers_given(page: Any, signed_in: Student) -> None:
+    deck = deck_with_cards(signed_in, "Trivia", FACTS)
+    body = {"deckId": deck, "count": 2, "kinds": ["multiple_choice"], "timeLimitSeconds": 4}
+    quiz = signed_in.api.ok("POST", "/quizzes", 201, json=body)
+    page.get_by_role("link", name="Quizzes").click()
+    page.locator(f'li[data-quiz="{quiz["id"]}"]').get_by_role("button", name="Start").click()
+    expect(page.get_by_role("timer")).to_have_text(re.compile(r"^Time left 0:0[0-4]$"))
+    first = page.locator("fieldset.question").first
+    prompt = first.locator("legend").inner_text().split(" ", 1)[1]
+    with page.expect_response(lambda r: "/answers/" in r.url) as put:
+        first.get_by_role("radio", name=FACTS[prompt], exact=True).check()
+    assert put.value.status == 200
+    # Nobody presses Submit: the countdown does, and the result page follows.
+    expect(page.locator(".score")).to_contain_text("1/2", timeout=15_000)
+    attempts = signed_in.api.ok("GET", f"/quizzes/{quiz['id']}/attempts")["attempts"]
+    assert [(a["status"], a["score"], a["total"]) for a in attempts] == [("submitted", 1, 2)]
+
+    # Deleting it from the list takes a second click.
+    page.get_by_role("link", name="All quizzes").click()
+    delete = page.get_by_role("button", name="Delete Trivia")
+    delete.click()
+    expect(delete).to_have_text("Delete: sure?")
+    assert signed_in.api.call("GET", f"/quizzes/{quiz['id']}").status_code == 200
+    with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
+        delete.click()
+    assert deleted.value.status == 200
+    expect(page.get_by_text("No quiz yet: make one below.")).to_be_visible()
+    assert signed_in.api.call("GET", f"/quizzes/{quiz['id']}").status_code == 404

@@ -61,12 +61,21 @@ async function list(root, ctx) {
         type: "button",
         class: "secondary",
         "aria-label": `Delete ${q.title}`,
-        onclick: (event) =>
-          guarded(box, event.currentTarget, async () => {
+        onclick: (event) => {
+          const button = event.currentTarget;
+          if (button.dataset.armed !== "yes") {
+            // a second click deletes: there is no undo
+            button.dataset.armed = "yes";
+            button.textContent = "Delete: sure?";
+            return;
+          }
+          guarded(box, button, async () => {
             await ctx.api.del(`/quizzes/${q.id}`);
             rows.get(q.id).remove();
             rows.delete(q.id);
-          }),
+            empty();
+          });
+        },
       }, "Delete"),
     );
     const li = h(
