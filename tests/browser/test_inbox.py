@@ -5,6 +5,7 @@ read clears the badge and the API holds it read. Older entries come with "Load m
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,8 +21,16 @@ from tests.conftest import need_env
 SLOT = datetime(2026, 1, 2, 12, tzinfo=UTC)
 
 
+@pytest.fixture
+def reminder(student: Student, firestore_db: Any) -> Iterator[dict[str, Any]]:
+    """One card due in "Cell biology", the reminder at 12:00 UTC, and send-reminders run then;
+    afterwards the student's next reminder is moved past every simulated run of the suite."""
+    yield arrange_reminder(student, firestore_db)
+    user = firestore_db.collection("users").document(student.user.uid)
+    user.update({"nextReminderAt": datetime(2100, 1, 1, tzinfo=UTC)})
+
+
 def arrange_reminder(student: Student, db: Any) -> dict[str, Any]:
-    """One card due in "Cell biology", the reminder at 12:00 UTC, and send-reminders run then."""
     api = student.api
     deck = api.ok("POST", "/decks", 201, json={"name": "Cell biology"})["id"]
     card = api.ok("POST", "/cards", 201, json={"deckId": deck, "front": "ATP?", "back": "energy"})["cards"][0]["id"]
@@ -41,9 +50,9 @@ def arrange_reminder(student: Student, db: Any) -> dict[str, Any]:
 
 
 def test_a_reminder_shows_unread_with_the_badge_and_marking_it_read_clears_both(
-    page: Any, web_url: str, student: Student, firestore_db: Any
+    page: Any, web_url: str, student: Student, reminder: dict[str, Any]
 ) -> None:
-    note = arrange_reminder(student, firestore_db)
+    note = reminder
     sign_in(page, web_url, student.user.email)
     badge = page.locator("#unread")
     expect(badge).to_have_text("1")
