@@ -68,6 +68,7 @@ def test_a_deck_quiz_taken_with_one_miss_shows_the_score_explanations_and_the_mi
             choice.check()
         assert put.value.status == 200
         expect(question.locator(".saved")).to_have_text("Saved")
+        expect(page.locator(".tally")).to_have_text(f"{i + 1} of 4 answered")
     with page.expect_response(lambda r: r.url.endswith("/submit")) as submitted:
         page.get_by_role("button", name="Submit").click()
     attempt = submitted.value.json()
@@ -139,7 +140,9 @@ def test_a_quiz_from_a_document_shows_the_jobs_end_and_cites_pages_in_the_result
         cited = row["citation"]
         shown = rows.nth(i).locator("figure.citation")
         expect(shown.locator("blockquote")).to_have_text(cited["quote"])
-        expect(shown.locator("figcaption")).to_contain_text(f"page {cited['page']}")
+        last = cited.get("lastPage") or cited["page"]
+        pages = f"page {cited['page']}" if last == cited["page"] else f"pages {cited['page']}–{last}"
+        expect(shown.locator("figcaption")).to_have_text(f"reader.pdf, {pages}")
     shot(page, "quiz-result-documents")
 
     # No deck yet: the misses go to a new one.

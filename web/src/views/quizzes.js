@@ -130,7 +130,11 @@ function newQuizForm(ctx, decks, documents, added) {
   const docs = documents.length
     ? documents.map((d) => h("label", { class: "choice" }, h("input", { type: "checkbox", name: "documentIds", value: d.id }), d.filename))
     : [h("p", { class: "muted" }, "No ready document: upload one under Documents.")];
-  const deckPart = h("div", { class: "source-deck" }, field("Deck", deck));
+  const deckPart = h(
+    "div",
+    { class: "source-deck" },
+    decks.length ? field("Deck", deck) : h("p", { class: "muted" }, "No deck yet: make one and add cards to it, or quiz yourself on documents."),
+  );
   const docPart = h("fieldset", { class: "source-docs", hidden: true }, h("legend", {}, "Documents"), docs);
   const count = h("input", { name: "count", type: "number", min: 1, max: 50, value: 10, required: true });
   const limit = h("input", { name: "minutes", type: "number", min: 1, max: 180, placeholder: "none" });
@@ -196,6 +200,9 @@ async function takeQuiz(root, ctx, quizId, clientId) {
       .put(`${base}/answers/${q.id}`, body)
       .then(() => {
         note.textContent = "Saved";
+        if (body.optionId || (body.text || "").trim()) answered.add(q.id);
+        else answered.delete(q.id);
+        count();
       })
       .catch((exc) => {
         note.textContent = "";
@@ -206,6 +213,12 @@ async function takeQuiz(root, ctx, quizId, clientId) {
   };
   const answers = attempt.answers || {};
   const total = attempt.questions.length;
+  const answered = new Set(Object.keys(answers));
+  const tally = h("p", { class: "muted tally" });
+  const count = () => {
+    tally.textContent = `${answered.size} of ${total} answered`;
+  };
+  count();
   const questions = attempt.questions.map((q, i) => {
     const note = h("span", { class: "saved muted", "aria-live": "polite" }, answers[q.id] ? "Saved" : "");
     const given = answers[q.id] || {};
@@ -239,7 +252,7 @@ async function takeQuiz(root, ctx, quizId, clientId) {
 
   const submit = h("button", { type: "submit" }, "Submit");
   const clock = h("p", { class: "countdown", role: "timer", "aria-live": "off" });
-  const el = h("form", { class: "take", "aria-label": quiz ? quiz.title : "Quiz" }, questions, h("div", { class: "row" }, submit, h("a", { href: "#/quizzes" }, "Leave (answers are kept)")));
+  const el = h("form", { class: "take", "aria-label": quiz ? quiz.title : "Quiz" }, questions, tally, h("div", { class: "row" }, submit, h("a", { href: "#/quizzes" }, "Leave (answers are kept)")));
   clear(root, h("h1", {}, quiz ? quiz.title : "Quiz"), attempt.expiresAt ? clock : null, box, el);
 
   const finish = () =>
