@@ -138,6 +138,7 @@ export async function render(root, ctx) {
   const width = root.clientWidth - 60; // the figure's inner width: one SVG unit a pixel, text at its size
   const content = [
     h("div", { class: "row filters" }, h("label", { class: "field" }, h("span", {}, "Course"), courseSelect), h("label", { class: "field" }, h("span", {}, "Period"), daysSelect)),
+    course ? h("p", { class: "muted scope" }, `Reviews, retention and streak count all your study; cards and the forecast are those of ${course.name}.`) : null,
     h(
       "div",
       { class: "tiles" },
