@@ -66,7 +66,7 @@ def test_a_reminder_shows_unread_with_the_badge_and_marking_it_read_clears_both(
     shot(page, "inbox")
 
     with page.expect_response(lambda r: r.url.endswith(f"/notifications/{note['id']}/read")) as read:
-        entry.get_by_role("button", name="Mark “1 card due in Cell biology” read").click()
+        entry.get_by_role("button", name="Mark read: 1 card due in Cell biology").click()
     assert read.value.status == 200
     expect(entry).to_have_class("note read")
     expect(badge).to_be_hidden()

@@ -203,7 +203,7 @@ def test_when_the_time_limit_ends_the_quiz_is_submitted_with_the_answers_given(p
     page.get_by_role("link", name="All quizzes").click()
     delete = page.get_by_role("button", name="Delete Trivia")
     delete.click()
-    expect(delete).to_have_text("Delete: sure?")
+    expect(delete).to_have_text("Sure? Delete")
     assert signed_in.api.call("GET", f"/quizzes/{quiz['id']}").status_code == 200
     with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
         delete.click()

@@ -32,7 +32,7 @@ export async function render(root, ctx) {
     const body = h("p", { class: "note-body" }, n.body);
     const meta = h("small", { class: "muted" }, h("time", { datetime: n.createdAt || "" }, when(n.createdAt)));
     const action = studyLink(n);
-    const mark = h("button", { type: "button", class: "link mark", "aria-label": `Mark “${n.title}” read` }, "Mark read");
+    const mark = h("button", { type: "button", class: "link mark", "aria-label": `Mark read: ${n.title}` }, "Mark read");
     const markRead = () =>
       guarded(box, mark, async () => {
         const updated = await ctx.api.post(`/notifications/${n.id}/read`);

@@ -66,7 +66,8 @@ async function list(root, ctx) {
           if (button.dataset.armed !== "yes") {
             // a second click deletes: there is no undo
             button.dataset.armed = "yes";
-            button.textContent = "Delete: sure?";
+            button.textContent = "Sure? Delete";
+            button.setAttribute("aria-label", `Sure? Delete ${q.title}`);
             return;
           }
           guarded(box, button, async () => {
