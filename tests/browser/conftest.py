@@ -45,6 +45,17 @@ FLAGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 
+WIDER_THAN_VIEWPORT = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.getAttribute("class") || ""}`)"""
+
+
+def assert_fits_width(page: Any) -> None:
+    """The page does not scroll sideways; else the elements sticking out are named."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"{width}px wide in {viewport}px: {page.evaluate(WIDER_THAN_VIEWPORT)}"
+
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
