@@ -28,6 +28,7 @@ import json
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
@@ -61,7 +62,9 @@ def build_app(url: str = "http://127.0.0.1:8000"):  # type: ignore[no-untyped-de
         )
     document = json.dumps(openapi.build(openapi.function_apis(ROOT), server_url=url), indent=2)
     index = json.dumps({"functions": {n: f"/{n}" for n in manifest}, "openapi": "/openapi.json", "web": "/"}, indent=2)
-    web_config = json.dumps(web_settings(url))
+    settings = web_settings(url)
+    web_config = json.dumps(settings)
+    policy = content_security_policy(settings)
 
     @Request.application  # type: ignore[arg-type]
     def root(request: Request) -> Response:
@@ -74,6 +77,8 @@ def build_app(url: str = "http://127.0.0.1:8000"):  # type: ignore[no-untyped-de
         static = web_file(request.path)
         if static is not None and request.method in ("GET", "HEAD"):
             headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+            if static.suffix == ".html":
+                headers |= {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
             return Response(static.read_bytes(), content_type=STATIC_TYPES[static.suffix], headers=headers)
         if request.path == "/":  # the app is not built: say how, and list the functions
             body = {"web": "not built: run `make install` (it builds web/dist)", **json.loads(index)}
@@ -120,6 +125,28 @@ def web_settings(url: str) -> dict[str, object]:
         "firebase": {"apiKey": "local-emulator-key", "authDomain": f"{project}.firebaseapp.com", "projectId": project},
         "authEmulator": f"http://{emulator}" if emulator else None,
     }
+
+
+def content_security_policy(settings: dict[str, Any]) -> str:
+    """The app's CSP, as production's load balancer sends it (terraform/modules/web): scripts
+    and styles of its own origin only (no inline code or style attributes), connections to the
+    API, the upload storage and Firebase Auth (here the Auth emulator), no framing."""
+    import os
+
+    storage = os.environ.get("STORAGE_EMULATOR_HOST", "")
+    connect = ["'self'", str(settings["apiBase"]), storage, str(settings.get("authEmulator") or "")]
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src " + " ".join(c for c in connect if c),
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def production_threads() -> int:

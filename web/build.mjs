@@ -17,7 +17,7 @@ await build({
   outfile: new URL("./app.js", dist).pathname,
   logLevel: "warning",
 });
-for (const file of ["index.html", "style.css"]) {
+for (const file of ["index.html", "style.css", "icon.svg"]) {
   copyFileSync(new URL(`./src/${file}`, import.meta.url), new URL(file, dist));
 }
 console.log("web/dist built");

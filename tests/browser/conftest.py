@@ -107,6 +107,9 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+    # The gateway sends production's Content-Security-Policy: nothing the app did may break it.
+    violations = [e for e in watch.console_errors if "Content Security Policy" in e]
+    assert violations == [], violations
 
 
 def shot(page: Any, name: str) -> Path:
