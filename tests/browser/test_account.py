@@ -16,6 +16,13 @@ from playwright.sync_api import expect
 from tests.browser.conftest import PHONE, Student, assert_fits_width, shot
 from tests.e2e.account.conftest import wait_deleted
 
+RECORD_STATUS = """() => {
+  window.deletionSeen = [];
+  const line = document.querySelector(".deletion-status");
+  new MutationObserver(() => window.deletionSeen.push(line.textContent))
+    .observe(line, {childList: true, characterData: true, subtree: true});
+}"""
+
 
 def open_account(page: Any) -> None:
     page.get_by_role("link", name="Account").click()
@@ -111,11 +118,21 @@ def test_deleting_the_account_signs_out_and_the_account_is_gone(
 
     zone.get_by_label("Type DELETE to confirm").fill("DELETE")
     zone.get_by_label("Your password").fill(signed_in.password)
+    page.evaluate(RECORD_STATUS)  # every text the deletion's status line shows, kept past the sign-out
     with page.expect_response(lambda r: r.url.endswith("/account") and r.request.method == "DELETE") as started:
         zone.get_by_role("button", name="Delete my account").click()
     assert started.value.status == 202
-    assert started.value.json()["stepsTotal"] == 5
+    assert started.value.json() | {"requestedAt": None} == {
+        "status": "running",
+        "step": "stripe",
+        "stepsDone": 0,
+        "stepsTotal": 5,
+        "requestedAt": None,
+    }
     page.get_by_role("heading", name="Sign in to Aksio").wait_for(timeout=60_000)
+    seen = page.evaluate("window.deletionSeen")
+    assert seen[0] == "Deleting… 0/5 (stripe)"
+    assert seen[-1] == "Your account is disabled and being erased. Signing you out…"
 
     wait_deleted(firestore_db, signed_in.user.uid)
     page.get_by_label("Email").fill(signed_in.user.email)

@@ -62,7 +62,7 @@ def test_a_reminder_shows_unread_with_the_badge_and_marking_it_read_clears_both(
     expect(entry.get_by_role("heading")).to_have_text("Unread: 1 card due in Cell biology")
     expect(entry).to_contain_text("A few minutes now keeps them fresh.")
     assert entry.get_by_role("heading").evaluate("e => getComputedStyle(e).fontWeight") == "700"
-    expect(page.get_by_role("status")).to_have_text("1 unread")
+    expect(page.locator("#view").get_by_role("status")).to_have_text("1 unread")
     shot(page, "inbox")
 
     with page.expect_response(lambda r: r.url.endswith(f"/notifications/{note['id']}/read")) as read:
@@ -70,7 +70,7 @@ def test_a_reminder_shows_unread_with_the_badge_and_marking_it_read_clears_both(
     assert read.value.status == 200
     expect(entry).to_have_class("note read")
     expect(badge).to_be_hidden()
-    expect(page.get_by_role("status")).to_have_text("All read")
+    expect(page.locator("#view").get_by_role("status")).to_have_text("All read")
     assert entry.get_by_role("heading").evaluate("e => getComputedStyle(e).fontWeight") == "400"
     assert student.api.ok("GET", "/notifications/unread") == {"unread": 0}
     assert_fits_width(page)
@@ -109,14 +109,14 @@ def test_load_more_pages_on_to_the_oldest_and_mark_all_read(
     items = page.locator("ul.inbox > li")
     expect(items).to_have_count(20)
     expect(items.first).to_have_attribute("data-notification", many_notes[-1])
-    expect(page.get_by_role("status")).to_have_text("5 unread")
+    expect(page.locator("#view").get_by_role("status")).to_have_text("5 unread")
     with page.expect_response(lambda r: "cursor=" in r.url):
         page.get_by_role("button", name="Load more").click()
     expect(items).to_have_count(25)
     expect(items.last).to_have_attribute("data-notification", many_notes[0])
     expect(page.get_by_role("button", name="Load more")).to_be_hidden()
     page.get_by_role("button", name="Mark all read").click()
-    expect(page.get_by_role("status")).to_have_text("All read")
+    expect(page.locator("#view").get_by_role("status")).to_have_text("All read")
     expect(page.locator("#unread")).to_be_hidden()
     assert student.api.ok("GET", "/notifications/unread") == {"unread": 0}
     assert_fits_width(page)

@@ -85,7 +85,7 @@ def test_a_deck_quiz_taken_with_one_miss_shows_the_score_explanations_and_the_mi
 
     page.get_by_label(re.compile("Deck for the 1 missed question")).select_option(misses)
     page.get_by_role("button", name="Add my misses as cards").click()
-    expect(page.get_by_role("status")).to_have_text("Added 1 card to Misses.")
+    expect(page.locator("form.misses").get_by_role("status")).to_have_text("Added 1 card to Misses.")
 
     # What the API now holds: the attempt graded 3/4, the quiz's best score, the miss as a card.
     held = signed_in.api.ok("GET", f"/quizzes/{quiz['id']}/attempts/{attempt['id']}")
@@ -148,7 +148,7 @@ def test_a_quiz_from_a_document_shows_the_jobs_end_and_cites_pages_in_the_result
     # No deck yet: the misses go to a new one.
     expect(page.get_by_label("Deck for the 3 missed questions")).to_have_value(":new")
     page.get_by_role("button", name="Add my misses as cards").click()
-    expect(page.get_by_role("status")).to_have_text("Added 3 cards to reader.pdf · misses.")
+    expect(page.locator("form.misses").get_by_role("status")).to_have_text("Added 3 cards to reader.pdf · misses.")
     decks = signed_in.api.ok("GET", "/decks")["decks"]
     assert [d["name"] for d in decks] == ["reader.pdf · misses"]
     cards = signed_in.api.ok("GET", "/cards", params={"deckId": decks[0]["id"]})["cards"]
