@@ -47,11 +47,12 @@ def test_study_with_the_keyboard_grade_undo_and_finish(page: Any, web_url: str, 
     expect(progress).to_have_text("Today: 0 reviewed · left: 3 new · 0 learning · 0 to review")
     assert student.api.ok("GET", f"/cards/{cards[0]['id']}")["reps"] == 0
 
-    for key in ("4", "4", "4"):  # Easy on all three: nothing is due today any more
+    for card in cards:  # Easy on all three: nothing is due today any more
+        expect(front).to_have_text(card["front"])
         page.keyboard.press("Space")
-        page.locator("#card-back").wait_for()
+        expect(page.locator("#card-back")).to_have_text(card["back"])
         with page.expect_response(lambda r: r.url.endswith("/review-card") and r.request.method == "POST"):
-            page.keyboard.press(key)
+            page.keyboard.press("4")
     page.locator("#study-done").wait_for()
     expect(progress).to_have_text("Today: 3 reviewed · left: 0 new · 0 learning · 0 to review")
     stored = [student.api.ok("GET", f"/cards/{c['id']}") for c in cards]
