@@ -40,7 +40,8 @@ def test_the_app_and_its_settings(gateway_url: str) -> None:
 
 
 def test_nothing_else_of_the_disk_is_served(gateway_url: str) -> None:
-    for path in ("/app.js.map/../../package.json", "/%2e%2e/package.json", "/.aksio-built", "/build.mjs", "/src/main.js"):
+    paths = ("/app.js.map/../../package.json", "/%2e%2e/package.json", "/.aksio-built", "/build.mjs", "/src/main.js")
+    for path in paths:
         answer = requests.get(f"{gateway_url}{path}", timeout=10)
         assert answer.status_code == 404, path
         assert answer.json()["error"]["code"] == "not_found"
