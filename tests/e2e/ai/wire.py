@@ -136,6 +136,10 @@ class WireServer:
         self.requests: list[dict[str, Any]] = []
         self.script: list[Scripted | Callable[[dict[str, Any]], Scripted]] = []
         self.lock = threading.Lock()
+        # A streamed answer's pace, like a hosted model's (bench/web_tutor.py): seconds before
+        # the first token and between tokens; 0 streams at once.
+        self.first_token_delay = 0.0
+        self.token_delay = 0.0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -230,9 +234,13 @@ class WireServer:
             "created": int(time.time()),
             "model": "local",
         }
-        for piece in re.findall(r"\S+\s*", text):
+        time.sleep(self.first_token_delay)
+        for i, piece in enumerate(re.findall(r"\S+\s*", text)):
+            if i and self.token_delay:
+                time.sleep(self.token_delay)
             chunk = base | {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
             h.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            h.wfile.flush()
         end = base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         h.wfile.write(f"data: {json.dumps(end)}\n\n".encode())
         usage = base | {"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
