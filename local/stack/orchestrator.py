@@ -31,14 +31,6 @@ from .supervise import Component
 _ENTRY_NAMES = {"stack", "stack.py"}
 
 
-def web_origins(settings: Settings) -> list[str]:
-    """The origins a browser may call the API from: the gateway's web app under both loopback
-    names (it is given 127.0.0.1 as API base, so opened at localhost its calls are cross-origin)
-    and a dev server on 5173."""
-    port = settings.ports["gateway"]
-    return [f"http://localhost:{port}", f"http://127.0.0.1:{port}", "http://localhost:5173", "http://127.0.0.1:5173"]
-
-
 class Stack:
     """Starts components phase by phase, waits for them, and stops all of them on any failure."""
 
@@ -57,8 +49,9 @@ class Stack:
         billing = {**LOCAL_BILLING_ENV, "BILLING_RETURN_ORIGINS": ",".join(settings.web_origins)}
         for key, default in billing.items():
             self.common_env[key] = os.environ.get(key, default)
-        # The web app is served by the gateway and calls the API cross-origin (see web_origins).
-        self.common_env["CORS_ORIGINS"] = os.environ.get("CORS_ORIGINS") or ",".join(web_origins(settings))
+        # The web app is served by the gateway under both loopback names and given 127.0.0.1 as
+        # its API base, so opened at localhost its calls are cross-origin (Settings.web_origins).
+        self.common_env["CORS_ORIGINS"] = os.environ.get("CORS_ORIGINS") or ",".join(settings.web_origins)
         self.components: dict[str, Component] = {}  # built by start(), once the local directory is settled
         self.started: list[Component] = []
         self.stop_requested = threading.Event()
