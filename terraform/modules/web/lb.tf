@@ -27,7 +27,7 @@ locals {
 
   # The app is one module script (app.js) and one stylesheet (style.css) of its own origin: no
   # inline script or style, nothing from another host, never framed, no plugins.
-  content_security_policy = join("; ", [
+  csp_directives = [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
@@ -39,7 +39,8 @@ locals {
     "base-uri 'none'",
     "object-src 'none'",
     "frame-ancestors 'none'",
-  ])
+  ]
+  content_security_policy = join("; ", local.csp_directives)
 
   security_headers = [
     "Strict-Transport-Security: max-age=31536000; includeSubDomains",
