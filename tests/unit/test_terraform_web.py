@@ -99,14 +99,14 @@ def web_locals() -> dict[str, Any]:
     return tf.locals_of(tf.TERRAFORM / "modules" / "web" / "lb.tf")
 
 
-def render(text: str, values: dict[str, str]) -> str:
+def render(text: str, values: dict[str, Any]) -> str:
     """Terraform's ${...} interpolations of ``text`` from ``values`` (a reference or a join)."""
 
     def one(match: re.Match[str]) -> str:
         expr = match.group(1)
         joined = re.fullmatch(r'join\("(.*?)", (local\.\w+)\)', expr)
         if joined:
-            return joined.group(1).join(render(str(v), values) for v in values[joined.group(2)])  # type: ignore[attr-defined]
+            return joined.group(1).join(render(str(v), values) for v in values[joined.group(2)])
         return render(str(values[expr]), values)
 
     return re.sub(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}", one, text)
