@@ -26,7 +26,7 @@ status, ``stand_in``, ``terraform`` with its argv and whether it was real) for t
     .venv/bin/python local/cloudbuild_dryrun.py                          # a pull-request build
     .venv/bin/python local/cloudbuild_dryrun.py -s _DEPLOY=true -s _STRIPE_PRICE_PRO=price_x \\
         -s _BILLING_RETURN_ORIGINS='["https://app"]' -s _ALLOWED_ORIGINS='["https://app"]' \\
-        --terraform-outputs outputs.json                                  # a main build
+        -s _WEB_DOMAIN=app.example.com --terraform-outputs outputs.json   # a main build
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@
 #   functions         every function of functions/functions.json
 #   scheduler         a Cloud Scheduler job per scheduler function
 #   monitoring        log-based metrics, alert policies, the health uptime check, a dashboard
-#   web               the web app's public bucket (static files of web/dist) and its config.json
+#   web               the web app: its bucket (static files of web/dist, config.json) behind an
+#                     HTTPS load balancer on var.web_domain (Cloud CDN, managed certificate)
 
 provider "google" {
   project = var.project_id
@@ -24,8 +25,14 @@ locals {
   manifest_path = startswith(var.functions_manifest, "/") ? var.functions_manifest : "${path.module}/${var.functions_manifest}"
   build_dir     = startswith(var.build_dir, "/") ? var.build_dir : "${path.module}/${var.build_dir}"
 
-  functions         = jsondecode(file(local.manifest_path))
-  firestore_indexes = jsondecode(file("${path.module}/firestore.indexes.json"))
+  functions = jsondecode(file(local.manifest_path))
+
+  # The web app's own origin is always allowed (CORS of the API and of the upload bucket,
+  # Stripe's return), whatever the operator lists: it cannot be forgotten.
+  web_origin             = "https://${var.web_domain}"
+  cors_origins           = distinct(concat([local.web_origin], var.allowed_origins))
+  billing_return_origins = distinct(concat(var.billing_return_origins, [local.web_origin]))
+  firestore_indexes      = jsondecode(file("${path.module}/firestore.indexes.json"))
 
   services = [
     "cloudresourcemanager.googleapis.com",
@@ -48,6 +55,7 @@ locals {
     "secretmanager.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com", # alert policies, uptime check, dashboard (modules/monitoring)
+    "compute.googleapis.com",    # the web app's load balancer, certificate and Cloud CDN (modules/web)
   ]
 }
 
@@ -86,7 +94,7 @@ module "storage" {
   project_id   = module.project_services.project_id
   bucket_name  = "${var.project_id}-${var.prefix}-uploads"
   location     = var.region
-  cors_origins = var.allowed_origins
+  cors_origins = local.cors_origins
   iam_members  = module.iam.upload_bucket_members
   labels       = var.labels
 }
@@ -135,9 +143,9 @@ module "functions" {
   tasks_queue            = module.tasks.name
   tasks_location         = module.tasks.location
   secret_ids             = module.secrets.secret_ids
-  cors_origins           = var.allowed_origins
+  cors_origins           = local.cors_origins
   stripe_prices          = var.stripe_prices
-  billing_return_origins = var.billing_return_origins
+  billing_return_origins = local.billing_return_origins
   ai_provider            = var.ai_provider
   environment_variables  = var.environment_variables
   labels                 = var.labels
@@ -176,6 +184,8 @@ module "web" {
   source = "./modules/web"
 
   project_id       = module.project_services.project_id
+  name             = "${var.prefix}-web"
+  web_domain       = var.web_domain
   bucket_name      = "${var.project_id}-${var.prefix}-web"
   location         = var.region
   functions_region = var.region

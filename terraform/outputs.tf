@@ -49,9 +49,18 @@ output "monitoring" {
 }
 
 output "web" {
-  description = "The web app: its bucket (Cloud Build's web step uploads web/dist there) and its URL."
+  description = "The web app: its bucket (Cloud Build's web step uploads web/dist there), its URL on web_domain, and the load balancer's IP address, which the domain's DNS A record must point at (the managed certificate becomes ACTIVE once it does)."
   value = {
-    bucket = module.web.bucket_name
-    url    = module.web.url
+    bucket      = module.web.bucket_name
+    url         = module.web.url
+    origin      = module.web.origin
+    ip_address  = module.web.ip_address
+    dns_record  = "${var.web_domain}. A ${module.web.ip_address}"
+    certificate = module.web.certificate
   }
+}
+
+output "allowed_origins" {
+  description = "The origins the API (CORS_ORIGINS) and the upload bucket's CORS allow: the web app's first, then allowed_origins."
+  value       = local.cors_origins
 }

@@ -75,7 +75,7 @@ variable "firestore_backup_retention_days" {
 }
 
 variable "allowed_origins" {
-  description = "Origins of the web app, e.g. [\"https://app.example.com\"]: CORS of the upload bucket (browser PUTs to signed URLs) and of the HTTP functions (CORS_ORIGINS). The app served from the web bucket (modules/web) without a domain of its own has the origin https://storage.googleapis.com. Required."
+  description = "Further origins of web clients, e.g. [\"https://app.example.com\"]: CORS of the upload bucket (browser PUTs to signed URLs) and of the HTTP functions (CORS_ORIGINS). The web app's own origin, https://WEB_DOMAIN, is always added (main.tf). Never https://storage.googleapis.com: every public bucket in the world shares that origin. Required."
   type        = list(string)
 
   validation {
@@ -86,6 +86,24 @@ variable "allowed_origins" {
     condition     = alltrue([for o in var.allowed_origins : can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", o))])
     error_message = "Each of allowed_origins is an https origin without path or trailing slash, lowercase, e.g. https://app.example.com (no wildcard)."
   }
+  validation {
+    condition     = !anytrue([for o in var.allowed_origins : can(regex("^https://([a-z0-9.-]+\\.)?(storage\\.googleapis\\.com|storage\\.cloud\\.google\\.com)(:[0-9]{1,5})?$", o))])
+    error_message = "allowed_origins must not contain Cloud Storage's origin (https://storage.googleapis.com and the like): every public bucket in the world shares it, so any stranger's page there could call the API and read a signed-in user's tokens. Serve the web app on web_domain."
+  }
+}
+
+variable "web_domain" {
+  description = "The operator's hostname the web app is served on, e.g. app.example.com (no scheme, no path): a load balancer with a Google-managed certificate serves https://WEB_DOMAIN (modules/web); point its DNS A record at the output web.ip_address. Its origin is added to allowed_origins and billing_return_origins. Required."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", var.web_domain)) && length(var.web_domain) <= 253
+    error_message = "web_domain must be a lowercase hostname such as app.example.com: no scheme (https://), port, path or trailing dot."
+  }
+  validation {
+    condition     = !can(regex("(^|\\.)(googleapis\\.com|cloudfunctions\\.net|run\\.app|appspot\\.com|firebaseapp\\.com|web\\.app)$", var.web_domain))
+    error_message = "web_domain must be a domain of the operator's own, not a Google-shared one (googleapis.com, cloudfunctions.net, run.app, appspot.com, firebaseapp.com, web.app)."
+  }
 }
 
 variable "firebase_web_api_key" {
@@ -95,7 +113,7 @@ variable "firebase_web_api_key" {
 }
 
 variable "billing_return_origins" {
-  description = "Origins Stripe Checkout and the Billing Portal may send the browser back to (BILLING_RETURN_ORIGINS of create-checkout-session and create-portal-session); the first is the default. Required."
+  description = "Origins Stripe Checkout and the Billing Portal may send the browser back to (BILLING_RETURN_ORIGINS of create-checkout-session and create-portal-session); the first is the default. The web app's origin, https://WEB_DOMAIN, is always added after them (main.tf). Required."
   type        = list(string)
 
   validation {
@@ -105,6 +123,10 @@ variable "billing_return_origins" {
   validation {
     condition     = alltrue([for o in var.billing_return_origins : can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", o))])
     error_message = "Each of billing_return_origins is an https origin without path or trailing slash, lowercase, e.g. https://app.example.com."
+  }
+  validation {
+    condition     = !anytrue([for o in var.billing_return_origins : can(regex("^https://([a-z0-9.-]+\\.)?(storage\\.googleapis\\.com|storage\\.cloud\\.google\\.com)(:[0-9]{1,5})?$", o))])
+    error_message = "billing_return_origins must not contain Cloud Storage's origin (https://storage.googleapis.com and the like): every public bucket in the world shares it, so any stranger's page there could call the API and read a signed-in user's tokens. Serve the web app on web_domain."
   }
 }
 

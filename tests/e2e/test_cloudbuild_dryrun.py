@@ -33,6 +33,7 @@ PRODUCTION = {
     "_STRIPE_PRICE_PRO": "price_1DryRunPro",
     "_BILLING_RETURN_ORIGINS": '["https://app.example.test"]',
     "_ALLOWED_ORIGINS": '["https://app.example.test"]',
+    "_WEB_DOMAIN": "app.example.test",
 }
 BROKEN_E2E = '''
 import os
@@ -146,6 +147,7 @@ def test_main_build_plans_applies_and_smoke_tests(builds: dict[str, Build]) -> N
     assert '-var=stripe_prices={STRIPE_PRICE_PRO="price_1DryRunPro"}' in plan
     assert '-var=billing_return_origins=["https://app.example.test"]' in plan
     assert '-var=allowed_origins=["https://app.example.test"]' in plan
+    assert "-var=web_domain=app.example.test" in plan
     assert "-var=region=europe-west1" in plan
     # the smoke step ran against the "deployed" functions (this stack's gateway) and passed
     assert "smoke: 4 passed, 0 failed" in main.output

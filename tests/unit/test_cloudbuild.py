@@ -70,12 +70,14 @@ def test_plan_passes_the_production_settings_and_europe() -> None:
     assert subs["_REGION"] == "europe-west1"
     plan = steps()["terraform-plan"]
     text = script(plan)
-    for env in ("STRIPE_PRICE_PRO", "BILLING_RETURN_ORIGINS", "ALLOWED_ORIGINS"):
+    for env in ("STRIPE_PRICE_PRO", "BILLING_RETURN_ORIGINS", "ALLOWED_ORIGINS", "WEB_DOMAIN"):
         assert f"{env}=${{_{env}}}" in plan["env"]
         assert f'[ -n "$${env}" ] || missing=' in text  # an empty one stops the build
     assert '-var="stripe_prices={STRIPE_PRICE_PRO=\\"$$STRIPE_PRICE_PRO\\"}"' in text
     assert '-var="billing_return_origins=$$BILLING_RETURN_ORIGINS"' in text
     assert '-var="allowed_origins=$$ALLOWED_ORIGINS"' in text
+    assert '-var="web_domain=$$WEB_DOMAIN"' in text
+    assert subs["_WEB_DOMAIN"] == ""  # set on the main trigger; an empty one stops the plan
     assert '-var="region=${_REGION}"' in text
     assert '-var="firebase_web_api_key=${_FIREBASE_WEB_API_KEY}"' in text  # public, may be empty
     apply = script(steps()["terraform-apply"])
@@ -94,7 +96,7 @@ def test_the_web_step_uploads_web_dist_to_terraforms_web_bucket_after_smoke() ->
     assert "local/publish_web.py --terraform-outputs build/terraform-outputs.json" in text
     outputs = (REPO / "terraform" / "outputs.tf").read_text()
     assert 'output "web"' in outputs
-    assert "bucket = module.web.bucket_name" in outputs  # what publish_web.py reads
+    assert re.search(r"\bbucket += module\.web\.bucket_name\n", outputs)  # what publish_web.py reads
 
 
 def test_the_builder_image_is_the_one_local_builder_pushes() -> None:

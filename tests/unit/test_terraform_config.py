@@ -20,7 +20,7 @@ PLACING_VARIABLES = {"${var.region}", "${var.firestore_location}"}
 LITERAL_LOCATION = re.compile(
     r"\b(?:us|europe|asia|australia|northamerica|southamerica|me|africa)-[a-z]+\d+\b|\bnam\d\b|\beur\d\b"
 )
-REQUIRED = {"project_id", "allowed_origins", "billing_return_origins", "stripe_prices"}
+REQUIRED = {"project_id", "web_domain", "allowed_origins", "billing_return_origins", "stripe_prices"}
 # Which functions read which production setting (lib/aksio/billing: checkout and portal build
 # return URLs; checkout sells the price, the webhook maps it back to a plan).
 EXPECTED_CONFIG = {
@@ -171,9 +171,13 @@ def test_settings_go_to_exactly_the_functions_that_read_them() -> None:
     assert 'fn.trigger == "http" ? {' in env  # CORS_ORIGINS for the HTTP functions only
     modules = blocks(tf.TERRAFORM / "main.tf", "module")
     assert modules["functions"]["stripe_prices"] == "${var.stripe_prices}"
-    assert modules["functions"]["billing_return_origins"] == "${var.billing_return_origins}"
-    assert modules["functions"]["cors_origins"] == "${var.allowed_origins}"
-    assert modules["storage"]["cors_origins"] == "${var.allowed_origins}"
+    # the operator's lists, with the web app's own origin always added (test_terraform_web.py)
+    assert modules["functions"]["billing_return_origins"] == "${local.billing_return_origins}"
+    assert modules["functions"]["cors_origins"] == "${local.cors_origins}"
+    assert modules["storage"]["cors_origins"] == "${local.cors_origins}"
+    origins = tf.locals_of(tf.TERRAFORM / "main.tf")
+    assert "var.billing_return_origins" in origins["billing_return_origins"]
+    assert "var.allowed_origins" in origins["cors_origins"]
 
 
 def test_checkov_waivers_give_a_reason() -> None:

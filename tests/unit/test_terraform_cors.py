@@ -35,7 +35,7 @@ def test_the_bucket_cors_block_is_read_from_cors_json() -> None:
         }
     ]
     modules = {k: v for block in tf.load(tf.TERRAFORM / "main.tf")["module"] for k, v in block.items()}
-    assert modules["storage"]["cors_origins"] == "${var.allowed_origins}"
+    assert modules["storage"]["cors_origins"] == "${local.cors_origins}"  # allowed_origins + the web app's
 
 
 def test_the_local_storage_applies_the_same_file() -> None:

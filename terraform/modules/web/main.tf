@@ -1,6 +1,7 @@
-# The web app (web/: `npm run build` writes web/dist) served as static files from a public
-# bucket. Cloud Build's `web` step uploads web/dist after apply; terraform owns the bucket, its
-# public read and config.json (where the app finds the API and Firebase).
+# The web app (web/: `npm run build` writes web/dist) as static files in a bucket, served on the
+# operator's domain by the load balancer of lb.tf. Cloud Build's `web` step uploads web/dist
+# after apply; terraform owns the bucket, its public read and config.json (where the app finds
+# the API and Firebase).
 resource "google_storage_bucket" "web" {
   #checkov:skip=CKV_GCP_62:The bucket holds only the public static web app (no user data); writes are by the deploy, recorded by Cloud Audit Logs.
   #checkov:skip=CKV_GCP_78:No versioning: every deploy uploads the whole app from git, which is its history.
@@ -23,6 +24,10 @@ resource "google_storage_bucket" "web" {
 }
 
 # Anyone may read the app's files (and only this bucket's: the upload bucket stays private).
+# The load balancer's backend bucket reads them as allUsers. The same files are also reachable
+# at https://storage.googleapis.com/BUCKET/..., which is harmless: that origin is not allowed
+# by the API or the upload bucket (the root's validations refuse it), and no user signs in
+# there, so no token of ours lives in its storage.
 resource "google_storage_bucket_iam_member" "public_read" {
   #checkov:skip=CKV_GCP_28:The bucket holds only the public static web app (HTML, JS, CSS and config.json of public identifiers), meant to be read by anyone.
   bucket = google_storage_bucket.web.name

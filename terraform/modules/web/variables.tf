@@ -3,6 +3,16 @@ variable "project_id" {
   type        = string
 }
 
+variable "name" {
+  description = "Prefix of the load balancer's resource names (e.g. aksio-web)."
+  type        = string
+}
+
+variable "web_domain" {
+  description = "The operator's hostname the app is served on (https://WEB_DOMAIN), e.g. app.example.com."
+  type        = string
+}
+
 variable "bucket_name" {
   description = "Globally unique name of the web app's bucket."
   type        = string
