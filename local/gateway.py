@@ -137,14 +137,17 @@ def content_security_policy(settings: dict[str, Any]) -> str:
     connect = ["'self'", str(settings["apiBase"]), storage, str(settings.get("authEmulator") or "")]
     return "; ".join(
         [
-            "default-src 'self'",
+            "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self'",
+            "font-src 'self'",
+            "manifest-src 'self'",
             "connect-src " + " ".join(c for c in connect if c),
-            "frame-ancestors 'none'",
+            "form-action 'self'",
             "base-uri 'none'",
             "object-src 'none'",
+            "frame-ancestors 'none'",
         ]
     )
 

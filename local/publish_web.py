@@ -83,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
 
     done = publish(storage.Client(project=args.project), bucket, args.dist)
     print(f"web app: {len(done['uploaded'])} files uploaded, {len(done['deleted'])} stale deleted, gs://{bucket}")
-    print(f"web app: https://storage.googleapis.com/{bucket}/index.html")
+    if args.terraform_outputs:  # where students open it: the load balancer on web_domain
+        url = json.loads(args.terraform_outputs.read_text())["web"]["value"].get("url")
+        if url:
+            print(f"web app: {url}")
     return 0
 
 

@@ -303,3 +303,20 @@ def test_outputs_give_the_site_url_and_the_ip_the_dns_record_points_at() -> None
     assert module_outputs["url"]["value"] == "${local.web_origin}/"
     assert module_outputs["ip_address"]["value"] == "${google_compute_global_address.web.address}"
     assert "storage.googleapis.com" not in repr(module_outputs) + repr(outputs)
+
+
+def test_the_local_gateway_sends_the_same_policy_but_for_the_hosts_it_connects_to() -> None:
+    """The browser tests run under the gateway's CSP: it must be production's, so a CSP
+    violation the deployed app would hit shows up (and fails) in `make test`."""
+    import gateway
+
+    settings = {"apiBase": "http://127.0.0.1:8000", "authEmulator": "http://127.0.0.1:9099"}
+    local = {
+        name: values for name, *values in (d.split() for d in gateway.content_security_policy(settings).split("; "))
+    }
+    production = csp()
+    assert set(local) == set(production)
+    assert {k: v for k, v in local.items() if k != "connect-src"} == {
+        k: v for k, v in production.items() if k != "connect-src"
+    }
+    assert local["connect-src"][:2] == ["'self'", "http://127.0.0.1:8000"]
