@@ -82,7 +82,7 @@ def test_a_student_signs_up_verifies_signs_out_and_signs_in_again(
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Continue").click()
-    assert page.get_by_role("alert").inner_text() == "Wrong email or password."
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     header.get_by_text(email).wait_for()
