@@ -17,14 +17,12 @@ from tests.conftest import ApiClient, sign_up
 SCREENS = ("study", "courses", "documents", "tutor", "quizzes", "stats", "inbox", "plan", "account")
 
 
-@pytest.mark.parametrize(
-    ("viewport", "scheme"),
-    [(DESKTOP, "light"), (PHONE, "light"), (DESKTOP, "dark")],
-    ids=["desktop", "phone", "dark"],
-)
-def test_every_screen_passes_axe(
-    browser: Any, web_url: str, auth_emulator: str, gateway_url: str, viewport: dict[str, int], scheme: str
-) -> None:
+LOOKS = {"desktop": (DESKTOP, "light"), "phone": (PHONE, "light"), "dark": (DESKTOP, "dark")}
+
+
+@pytest.mark.parametrize("look", LOOKS)
+def test_every_screen_passes_axe(browser: Any, web_url: str, auth_emulator: str, gateway_url: str, look: str) -> None:
+    viewport, scheme = LOOKS[look]
     # An unverified student: the verify-email banner is on every screen too.
     user = sign_up(auth_emulator)
     api = ApiClient(gateway_url, user, requests.Session())
