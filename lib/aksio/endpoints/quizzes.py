@@ -65,10 +65,10 @@ def list_(ctx: Ctx) -> models.QuizPage:
     return service.list_quizzes(firestore_client(), ctx.uid, ctx.query)
 
 
-@api.get("/stats", query=models.QuizCourseStatsQuery, response=models.QuizCourseStats, errors=(400,))
+@api.get("/stats", query=models.QuizCourseStatsQuery, response=models.QuizCourseStats, errors=(400, 404))
 def course_stats(ctx: Ctx) -> models.QuizCourseStats:
     """A course's quizzes together: how many, attempts, mean best and last score (a course
-    without quizzes: zeros)."""
+    without quizzes: zeros; a course the user does not have: 404)."""
     return service.course_stats(firestore_client(), ctx.uid, ctx.query.course_id)
 
 

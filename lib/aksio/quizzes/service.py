@@ -215,7 +215,11 @@ def list_quizzes(db: Client, uid: str, query: api.QuizListQuery) -> api.QuizPage
 
 
 def course_stats(db: Client, uid: str, course_id: str) -> api.QuizCourseStats:
-    """The course's quizzes together (one read per quiz, at most a thousand)."""
+    """The course's quizzes together (one read per quiz, at most a thousand); 404 for a course
+    the user does not have (another user's included), as every course route answers."""
+    from aksio.courses import service as courses
+
+    courses.require_course(db, uid, course_id)
     rows = repo.course_quiz_stats(db, uid, course_id)
     taken = [r for r in rows if int(r.get("submitted") or 0) > 0 and r.get("bestPercent") is not None]
     last = [r["lastSubmittedAt"] for r in taken if r.get("lastSubmittedAt") is not None]

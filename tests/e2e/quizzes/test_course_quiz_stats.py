@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from tests.conftest import User
 from tests.e2e.quizzes.conftest import Client, key_of, right_body, wrong_body
@@ -51,6 +52,19 @@ def test_a_courses_quizzes_are_summed_up_and_other_quizzes_left_out(
     assert stats["bestPercent"] == max(a, b, c)
     assert stats["meanBestPercent"] == round((max(a, b) + c) / 2, 1)
     assert stats["meanLastPercent"] == round((b + c) / 2, 1)
+
+
+def test_stats_of_a_course_that_is_not_the_users_are_404(client: Client, new_user: Any, gateway_url: str) -> None:
+    theirs = Client(gateway_url, new_user(), requests.Session())
+    foreign = theirs.ok("POST", "/courses", 201, json={"name": "Theirs"})["id"]
+    for course in (foreign, "no-such-course"):
+        answer = client.call("GET", "/quizzes/stats", params={"courseId": course})
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["error"]["code"] == "course_not_found"
+    gone = client.ok("POST", "/courses", 201, json={"name": "Gone"})["id"]
+    client.ok("DELETE", f"/courses/{gone}")
+    assert client.call("GET", "/quizzes/stats", params={"courseId": gone}).status_code == 404
+    assert theirs.ok("GET", "/quizzes/stats", params={"courseId": foreign})["quizzes"] == 0
 
 
 def test_stats_need_a_course_and_stats_is_not_a_quiz_id(client: Client) -> None:
