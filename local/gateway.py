@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -116,8 +117,6 @@ def web_file(path: str) -> Path | None:
 def web_settings(url: str) -> dict[str, object]:
     """What the web app reads from ``/config.json``: the API base and Firebase Auth's settings
     (the Auth emulator's URL locally; in production terraform writes this file, without it)."""
-    import os
-
     project = os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-aksio")
     emulator = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
     return {
@@ -131,8 +130,6 @@ def content_security_policy(settings: dict[str, Any]) -> str:
     """The app's CSP, as production's load balancer sends it (terraform/modules/web): scripts
     and styles of its own origin only (no inline code or style attributes), connections to the
     API, the upload storage and Firebase Auth (here the Auth emulator), no framing."""
-    import os
-
     storage = os.environ.get("STORAGE_EMULATOR_HOST", "")
     connect = ["'self'", str(settings["apiBase"]), storage, str(settings.get("authEmulator") or "")]
     return "; ".join(

@@ -72,6 +72,20 @@ export function field(label, input) {
   return h("label", { class: "field" }, h("span", {}, label), input);
 }
 
+// A file's size for people: B, kB or MB.
+export function fileSize(n) {
+  if (n === null || n === undefined) return "";
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// Where a citation is in its document: "page 3" or "pages 3–4" (null without a page).
+export function pageRange(c) {
+  if (!c.page) return null;
+  return c.lastPage && c.lastPage !== c.page ? `pages ${c.page}–${c.lastPage}` : `page ${c.page}`;
+}
+
 export const percent = (x, digits = 0) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(digits)}%`);
 
 export function day(iso) {

@@ -3,7 +3,7 @@
 // the API asks for, the password again for a recent sign-in, the job's progress, then signed out).
 import { EmailAuthProvider, reauthenticateWithCredential, signOut } from "@firebase/auth";
 import { ApiError } from "../api.js";
-import { errorBox, field, guarded, h, sleep } from "../ui.js";
+import { errorBox, field, fileSize, guarded, h, sleep } from "../ui.js";
 
 const CONFIRMATION = "DELETE"; // what DELETE /account expects in `confirm`
 
@@ -131,13 +131,6 @@ function settingsForm(ctx, settings) {
   return section("settings-title", "Study settings", el);
 }
 
-function bytes(n) {
-  if (n === null || n === undefined) return "";
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
 function exportSection(ctx, state) {
   const box = errorBox();
   const button = h("button", { type: "button" }, "Export my data");
@@ -155,7 +148,7 @@ function exportSection(ctx, state) {
       bar.removeAttribute("value"); // indeterminate
     }
     if (running) stage.textContent = `Exporting: ${p.stage}${p.total ? ` ${p.done}/${p.total}` : ""}…`;
-    else if (x.status === "succeeded") stage.textContent = `Ready${x.sizeBytes ? ` (${bytes(x.sizeBytes)})` : ""}.`;
+    else if (x.status === "succeeded") stage.textContent = `Ready${x.sizeBytes ? ` (${fileSize(x.sizeBytes)})` : ""}.`;
     else if (x.status === "failed") stage.textContent = `The export failed${x.error ? `: ${x.error}` : "."}`;
     else stage.textContent = "The last export has expired: make a new one.";
     link.replaceChildren();

@@ -1,7 +1,7 @@
 // Documents: upload (a signed URL PUT straight from the browser to Cloud Storage, with its
 // progress), processing progress, and card generation from ready documents, with drafts to
 // review before they are saved when the account's setting asks for it.
-import { clear, errorBox, field, form, guarded, h, poll, uuid } from "../ui.js";
+import { clear, errorBox, field, fileSize, form, guarded, h, poll, uuid } from "../ui.js";
 
 const TYPES = {
   pdf: "application/pdf",
@@ -17,7 +17,6 @@ function contentType(file) {
   return TYPES[ext] || file.type || "application/octet-stream";
 }
 
-const mb = (bytes) => (bytes < 1048576 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / 1048576).toFixed(1)} MB`);
 
 export async function render(root, ctx) {
   const box = errorBox();
@@ -58,7 +57,7 @@ export async function render(root, ctx) {
           "li",
           { dataset: { document: doc.id, status: doc.status } },
           h("strong", {}, doc.filename),
-          h("span", { class: "muted" }, ` · ${mb(doc.sizeBytes)}`, owner ? ` · ${owner.name}` : ""),
+          h("span", { class: "muted" }, ` · ${fileSize(doc.sizeBytes)}`, owner ? ` · ${owner.name}` : ""),
           h("div", {}, statusText(doc)),
           doc.status === "processing" ? h("progress", { max: 100, value: doc.progress || 0, "aria-label": `Processing ${doc.filename}` }) : null,
         );
@@ -81,9 +80,9 @@ export async function render(root, ctx) {
       bar.value = sent;
       uploadState.dataset.progressEvents = String(Number(uploadState.dataset.progressEvents) + 1);
       uploadState.dataset.sentBytes = String(sent);
-      label.textContent = `Uploading ${chosen.name}: ${mb(sent)} of ${mb(chosen.size)}`;
+      label.textContent = `Uploading ${chosen.name}: ${fileSize(sent)} of ${fileSize(chosen.size)}`;
     });
-    label.textContent = `Uploaded ${chosen.name} (${mb(chosen.size)}). Processing…`;
+    label.textContent = `Uploaded ${chosen.name} (${fileSize(chosen.size)}). Processing…`;
     bar.remove();
     uploadForm.reset();
     await poll(

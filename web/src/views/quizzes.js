@@ -2,7 +2,7 @@
 // ready documents (a job: its progress is polled), taking a quiz (every answer saved as it is
 // chosen, a countdown with a time limit) and the result with explanations and citations.
 // Routes: #/quizzes · #/quizzes?take=<quiz>&attempt=<client id> · #/quizzes?quiz=<quiz>&attempt=<id>
-import { clear, errorBox, field, guarded, h, percent, poll, uuid } from "../ui.js";
+import { clear, errorBox, field, guarded, h, pageRange, percent, poll, uuid } from "../ui.js";
 
 const KINDS = [
   ["multiple_choice", "Multiple choice"],
@@ -337,7 +337,7 @@ async function showResult(root, ctx, quizId, attemptId) {
 
 function citation(c) {
   if (!c || (!c.quote && !c.page && !c.title)) return null;
-  const pages = c.page ? (c.lastPage && c.lastPage !== c.page ? `pages ${c.page}–${c.lastPage}` : `page ${c.page}`) : null;
+  const pages = pageRange(c);
   const where = [c.title, pages].filter(Boolean).join(", ");
   return h("figure", { class: "citation" }, c.quote ? h("blockquote", {}, c.quote) : null, where ? h("figcaption", {}, where) : null);
 }

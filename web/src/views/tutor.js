@@ -1,7 +1,7 @@
 // The tutor: questions answered from the student's own documents. The answer streams in
 // (server-sent events over fetch), the time to its first token is shown, and every [n] in it
 // links to its citation: the quoted passage with its document and page.
-import { clear, errorBox, guarded, h } from "../ui.js";
+import { clear, errorBox, guarded, h, pageRange } from "../ui.js";
 
 export async function render(root, ctx) {
   const box = errorBox();
@@ -112,7 +112,7 @@ function jump(event, marker) {
 }
 
 function citation(c) {
-  const pages = c.page ? (c.lastPage && c.lastPage !== c.page ? `pages ${c.page}–${c.lastPage}` : `page ${c.page}`) : null;
+  const pages = pageRange(c);
   return h(
     "li",
     { value: c.marker, tabindex: "-1", dataset: { citation: c.marker } },
